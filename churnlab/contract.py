@@ -82,6 +82,8 @@ class TableSpec:
     key: str | None = None
     doc: str = ""
     one_of: tuple[str, ...] = ()  # at least one of these columns is required
+    # timestamp columns that say how far the data reaches (default: all of them)
+    horizon: tuple[str, ...] | None = None
     order_checks: tuple[tuple[str, str, str], ...] = ()  # (earlier, later, problem)
 
     @property
@@ -142,6 +144,9 @@ TABLES: dict[str, TableSpec] = {
             ),
             doc="One row per subscription spell at one price.",
             order_checks=(("start", "end", "end is before start"),),
+            # an end may be a cancellation scheduled in the future: it does not
+            # say how far the data reaches, so the as-of default ignores it
+            horizon=("start",),
         ),
         TableSpec(
             "orders",
@@ -289,7 +294,12 @@ _MONTH_RE = r"^\d{4}-\d{2}$"
 
 @dataclass
 class TableInfo:
-    """What validation learned about a table: size, time span, exclusions."""
+    """What validation learned about a table: size, time span, exclusions.
+
+    ``latest`` is the latest timestamp that says how far the data reaches; it
+    ignores subscription ends, which may be cancellations scheduled in the
+    future.
+    """
 
     n_rows: int
     earliest: pd.Timestamp | None = None
@@ -1062,7 +1072,10 @@ def _check_rows(raw: ir.Table, spec: TableSpec, tz: str) -> tuple[ir.Table, Tabl
         )
     info = TableInfo(n_rows=n_rows)
     mins = [row[f"__min_{c}"] for c in ts_cols if pd.notna(row[f"__min_{c}"])]
-    maxs = [row[f"__max_{c}"] for c in ts_cols if pd.notna(row[f"__max_{c}"])]
+    reach = spec.horizon or ts_cols
+    maxs = [
+        row[f"__max_{c}"] for c in ts_cols if c in reach and pd.notna(row[f"__max_{c}"])
+    ]
     info.earliest = pd.Timestamp(min(mins)) if mins else None
     info.latest = pd.Timestamp(max(maxs)) if maxs else None
     if refund_rule is not None:

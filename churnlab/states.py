@@ -108,9 +108,16 @@ def order_intervals(purchases: ir.Table, *, inactivity_days: int) -> ir.Table:
         ``mrr_cents`` = 0.
     """
     window = _check_window(inactivity_days)
+    # One row per customer and instant first: activity depends only on distinct
+    # order times, and without ties the window order is total, so the spell
+    # numbering is deterministic (with ties, lag and the running sum may order
+    # tied rows differently and split a spell at random).
+    instants = purchases.group_by(["customer_id", "ordered_at"]).agg(
+        orders=_.count(), revenue=_.amount.sum()
+    )
     w = ibis.window(group_by="customer_id", order_by="ordered_at")
     prev = _.ordered_at.lag().over(w)
-    flagged = purchases.select("customer_id", "ordered_at", "amount").mutate(
+    flagged = instants.mutate(
         new_spell=(prev.isnull() | (_.ordered_at > prev + window)).cast("int64")
     )
     numbered = flagged.mutate(
@@ -128,8 +135,8 @@ def order_intervals(purchases: ir.Table, *, inactivity_days: int) -> ir.Table:
         .agg(
             start=_.ordered_at.min(),
             last_order=_.ordered_at.max(),
-            orders=_.count(),
-            revenue=_.amount.sum(),
+            orders=_.orders.sum(),
+            revenue=_.revenue.sum(),
         )
         .select(
             "customer_id",

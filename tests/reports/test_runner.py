@@ -1,0 +1,366 @@
+"""The churn report end to end: CLI, papermill, metrics.json, safe publication."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import churnlab as cl
+from churnlab import cli
+from churnlab.errors import ReportError
+from churnlab.reports import runner
+from tests.conftest import ROOT, real_file
+
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """One churn report for the sample's latest month, via the CLI."""
+    out = tmp_path_factory.mktemp("reports")
+    code = cli.main(
+        ["report", "churn", "--data", str(SAMPLE), "--out", str(out), "--no-progress"]
+    )
+    assert code == 0
+    return out / "churn" / "2026-10"
+
+
+def test_cli_publishes_html_notebook_and_metrics(published):
+    assert sorted(p.name for p in published.iterdir()) == [
+        "churn.html",
+        "churn.ipynb",
+        "metrics.json",
+    ]
+    doc = json.loads((published / "metrics.json").read_text())
+    assert doc["report"] == "churn" and doc["period"] == "2026-10"
+    assert doc["as_of"] == "2026-10-31"
+    assert doc["data_fingerprint"].startswith("sha256:")
+    assert doc["churnlab_version"] == cl.__version__
+    m = doc["metrics"]
+    assert m["customers_end"] == (
+        m["customers_start"]
+        - m["customers_churned"]
+        + m["customers_new"]
+        - m["customers_new_lost"]
+        + m["customers_reactivated"]
+    )
+    bridge = (
+        m["mrr_start"]
+        + m["mrr_new"]
+        + m["mrr_expansion"]
+        + m["mrr_reactivation"]
+        - m["mrr_contraction"]
+        - m["mrr_churn"]
+    )
+    assert bridge == pytest.approx(m["mrr_end"], abs=0.01)
+    assert 0 <= m["customer_churn_rate"] <= 1
+    assert m["customer_churn_rate"] == pytest.approx(
+        m["customers_churned"] / m["customers_start"]
+    )
+    from churnlab.reports.churn import HEADLINE_KEYS
+
+    documented = set(HEADLINE_KEYS)
+    assert {k for k in m if not k.startswith("nps_")} <= documented | {
+        "net_revenue_churn_rate"
+    }
+
+
+def test_metrics_agree_with_the_package_functions(published):
+    m = json.loads((published / "metrics.json").read_text())["metrics"]
+    churn = cl.customer_churn(cl.sample_dataset(), as_of="2026-10-31")
+    row = churn[churn["period"] == "2026-10-01"].iloc[0]
+    assert m["customers_start"] == row["customers_start"]
+    assert m["customers_churned"] == row["customers_churned"]
+
+
+def test_html_hides_code_and_shows_no_tracebacks_or_warnings(published):
+    page = (published / "churn.html").read_text()
+    assert "Monthly churn report" in page
+    assert "import churnlab" not in page  # code cells are hidden
+    assert "Traceback" not in page
+    assert "data:image/png;base64" in page  # charts are embedded: self-contained
+    nb = nbformat.read(published / "churn.ipynb", as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output["output_type"] != "error"
+            # no warnings or stray prints on stderr in a published report
+            assert output.get("name") != "stderr", output.get("text")
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_rerun_gives_identical_metrics_json(published, tmp_path):
+    code = cli.main(
+        [
+            "report",
+            "churn",
+            "--month",
+            "2026-10",
+            "--data",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    again = (tmp_path / "churn" / "2026-10" / "metrics.json").read_bytes()
+    assert again == (published / "metrics.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--month", "2026-13"], "is not a month; use YYYY-MM"),
+        (["--month", "October"], "is not a month; use YYYY-MM"),
+        (["--month", "2030-01"], "outside the data"),
+        (["--segment", "Galactic"], "segment='Galactic' is not in the data"),
+        (["--param", "colour=blue"], "Unknown parameter(s) colour"),
+        (["--param", "inactivity_days=0"], "inactivity_days=0 must be"),
+        (["--param", "gross_margin=1.5"], "gross_margin=1.5 must be"),
+        (["--from", "2026-09"], "--from and --to go together"),
+    ],
+)
+def test_bad_parameters_fail_fast_with_one_clear_line(args, message, tmp_path, capsys):
+    code = cli.main(
+        ["report", "churn", "--data", str(SAMPLE), "--out", str(tmp_path), *args]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("churnlab: error: ")
+    assert message in err
+    assert not (tmp_path / "churn").exists() or not any((tmp_path / "churn").iterdir())
+
+
+def test_missing_data_folder_and_unknown_report(tmp_path, capsys):
+    assert cli.main(["report", "churn", "--data", str(tmp_path / "nope")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert cli.main(["report", "weather", "--data", str(SAMPLE)]) == 1
+    assert "no 'weather' report" in capsys.readouterr().err
+
+
+def test_command_line_entry_point_exits_non_zero(tmp_path):
+    exe = shutil.which("churnlab")
+    if exe is None:
+        pytest.skip("the churnlab console script is not installed (pip install -e .)")
+    done = subprocess.run(
+        [
+            exe,
+            "report",
+            "churn",
+            "--month",
+            "1999-01",
+            "--data",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "outside the data" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_failed_run_keeps_the_last_good_report(published, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(published, out / "churn" / "2026-10")
+    before = (out / "churn" / "2026-10" / "churn.html").read_bytes()
+    broken_dir = tmp_path / "notebooks"
+    broken_dir.mkdir()
+    nb = nbformat.read(runner.NOTEBOOK_DIR / "churn.ipynb", as_version=4)
+    nb.cells.insert(5, nbformat.v4.new_code_cell("raise KeyError('segment')"))
+    nbformat.write(nb, broken_dir / "churn.ipynb")
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", broken_dir)
+    with pytest.raises(ReportError) as info:
+        runner.run_report(
+            "churn", month="2026-10", data_dir=SAMPLE, out=out, progress=False
+        )
+    msg = str(info.value)
+    assert "churn report for 2026-10 failed in cell" in msg
+    assert "KeyError" in msg and "previous report untouched" in msg
+    assert (out / "churn" / "2026-10" / "churn.html").read_bytes() == before
+    assert (out / "churn" / "2026-10.failed" / "churn.ipynb").exists()
+
+
+def test_late_data_restatement_is_reported(published, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    out = tmp_path / "out"
+    shutil.copytree(published, out / "churn" / "2026-10")
+    subs = pd.read_csv(data / "subscriptions.csv")
+    # a late cancellation: an open subscription turns out to have ended on 15 October
+    idx = subs.index[subs["end"].isna()][0]
+    subs.loc[idx, "end"] = "2026-10-15"
+    subs.to_csv(data / "subscriptions.csv", index=False)
+    result = runner.run_report(
+        "churn", month="2026-10", data_dir=data, out=out, progress=False
+    )
+    old = json.loads((published / "metrics.json").read_text())["metrics"]
+    assert (
+        result.metrics["metrics"]["customers_churned"] == old["customers_churned"] + 1
+    )
+    page = result.html.read_text()
+    assert "late data changed numbers published earlier" in page
+    assert "customers_churned" in page
+
+
+def test_orders_only_dataset_gets_the_non_contractual_report(tmp_path):
+    data = tmp_path / "shop"
+    data.mkdir()
+    for name in ("orders.csv", "customers.csv"):
+        shutil.copy(SAMPLE / name, data / name)
+    result = runner.run_report(
+        "churn",
+        data_dir=data,
+        out=tmp_path / "out",
+        parameters={"inactivity_days": 60},
+        progress=False,
+    )
+    m = result.metrics["metrics"]
+    assert result.metrics["parameters"]["inactivity_days"] == 60
+    ds = cl.load_dataset(data)
+    expected = cl.order_churn(ds, inactivity_days=60, as_of=result.metrics["as_of"])
+    row = expected.iloc[-1]
+    assert m["order_churn_rate"] == pytest.approx(row["churn_rate"])
+    page = result.html.read_text()
+    assert "60 days without an order" in page
+    assert "Skipped: the MRR bridge needs a subscriptions table" in page
+
+
+def test_notebook_runs_under_plain_papermill(tmp_path):
+    import papermill
+
+    out = tmp_path / "run.ipynb"
+    papermill.execute_notebook(
+        str(runner.NOTEBOOK_DIR / "churn.ipynb"),
+        str(out),
+        parameters={
+            "month": "2026-06",
+            "data_dir": str(SAMPLE),
+            "segment": "SMB",
+            "output_dir": str(tmp_path),
+        },
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    doc = json.loads((tmp_path / "metrics.json").read_text())
+    assert doc["period"] == "2026-06" and doc["parameters"]["segment"] == "SMB"
+    smb = cl.customer_churn(cl.sample_dataset(), by="segment", as_of="2026-06-30")
+    row = smb[(smb["period"] == "2026-06-01") & (smb["segment"] == "SMB")].iloc[0]
+    assert doc["metrics"]["customers_start"] == row["customers_start"]
+
+
+RETAIL = real_file("online_retail", "online_retail.parquet")
+
+
+@pytest.mark.real
+@pytest.mark.skipif(
+    not RETAIL.exists(),
+    reason="online_retail.parquet not found in "
+    "../shared/data/real; set CHURNLAB_REAL_DATA",
+)
+def test_report_on_online_retail_matches_order_churn(tmp_path):
+    raw = pd.read_parquet(RETAIL)
+    raw = raw[raw["CustomerID"].notna()]  # 135,080 guest lines have no customer
+    orders = pd.DataFrame(
+        {
+            "customer_id": raw["CustomerID"].astype("int64").astype(str),
+            "order_id": raw["InvoiceNo"],
+            "ordered_at": raw["InvoiceDate"],
+            "amount": raw["Quantity"] * raw["UnitPrice"],
+            "is_refund": raw["InvoiceNo"].str.startswith("C"),
+            "location": raw["Country"],
+        }
+    )
+    data = tmp_path / "retail"
+    data.mkdir()
+    orders.to_parquet(data / "orders.parquet")
+    result = runner.run_report(
+        "churn", data_dir=data, out=tmp_path / "out", progress=False
+    )
+    assert result.month == "2011-11"  # December 2011 is partial
+    m = result.metrics["metrics"]
+    expected = cl.order_churn(
+        cl.load_dataset(data), inactivity_days=90, as_of="2011-11-30"
+    )
+    row = expected[expected["period"] == "2011-11-01"].iloc[0]
+    assert m["customers_start"] == row["customers_start"]
+    assert m["customers_churned"] == row["customers_churned"]
+    assert m["order_churn_rate"] == pytest.approx(row["churn_rate"])
+
+
+def test_backfill_range_and_month_range():
+    assert runner.month_range("2025-11", "2026-02") == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
+    with pytest.raises(cl.ParameterError, match="after"):
+        runner.month_range("2026-02", "2025-11")
+
+
+def test_fingerprint_changes_with_the_data(tmp_path):
+    shutil.copy(SAMPLE / "customers.csv", tmp_path / "customers.csv")
+    before = runner.fingerprint(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a table")  # ignored
+    assert runner.fingerprint(tmp_path) == before
+    with (tmp_path / "customers.csv").open("a") as fh:
+        fh.write("\n")
+    assert runner.fingerprint(tmp_path) != before
+
+
+def _overflow(html_path: Path, width: int) -> tuple[str, str]:
+    probe = html_path.with_name("probe.html")
+    script = (
+        "<script>window.addEventListener('load', function () {"
+        "document.body.setAttribute('data-overflow', "
+        "document.documentElement.scrollWidth > window.innerWidth ? 'yes' : 'no');"
+        "document.body.setAttribute('data-width', "
+        "document.documentElement.scrollWidth);});</script>"
+    )
+    probe.write_text(html_path.read_text().replace("</body>", script + "</body>"))
+    done = subprocess.run(
+        [
+            shutil.which("chromium") or shutil.which("chromium-browser"),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={html_path.parent / 'chrome'}",
+            f"--window-size={width},900",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    import re
+
+    found = re.search(r'data-overflow="(\w+)" data-width="(\d+)"', done.stdout)
+    assert found, done.stderr[-2000:]
+    return found.group(1), found.group(2)
+
+
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="chromium is not installed (apt-get install chromium)",
+)
+def test_report_has_no_horizontal_overflow_on_a_laptop(published, tmp_path):
+    page = tmp_path / "churn.html"
+    shutil.copy(published / "churn.html", page)
+    overflow, width = _overflow(page, 1366)
+    assert overflow == "no", f"page is {width}px wide at a 1366px window"
