@@ -100,7 +100,9 @@ def _num(x: float) -> str:
 
 
 def _pp(x: float) -> str:
-    return "–" if x is None or pd.isna(x) else f"{x * 100:+.1f} pp"
+    if x is None or pd.isna(x):
+        return "–"
+    return "±0.0 pp" if abs(x) < 0.0005 else f"{x * 100:+.1f} pp"
 
 
 class ChurnReport:
@@ -492,7 +494,7 @@ class ChurnReport:
             "<th>"
             + (month - pd.DateOffset(years=1)).strftime("%b %Y")
             + "</th><th>Δ</th>"
-            "<th>Formula</th></tr>"
+            '<th class="formula">Formula</th></tr>'
         )
         _html(
             _TABLE_CSS
@@ -513,6 +515,25 @@ class ChurnReport:
         from churnlab.plots.revenue import mrr_bridge
 
         ax = mrr_bridge(self.monthly, period=self.p.period)
+        r = self.row
+        peak = r["start_mrr"] + r["new"] + r["expansion"] + r["reactivation"]
+        low = min(r["start_mrr"], r["end_mrr"])
+        high = max(peak, r["start_mrr"], r["end_mrr"])
+        pad = 0.15 * max(high - low, 1.0)
+        if low - pad > 0:
+            # Movements are a few percent of MRR: start the axis near the totals so
+            # they can be read, and say so.
+            ax.set_ylim(low - pad, high + pad)
+            ax.annotate(
+                f"Axis starts at {low - pad:,.0f}, not 0",
+                xy=(0, 1),
+                xycoords="axes fraction",
+                xytext=(4, -4),
+                va="top",
+                textcoords="offset points",
+                fontsize="small",
+                color="0.35",
+            )
         _show_figure(ax)
 
     def trend(self, months: int = 24) -> None:
@@ -534,6 +555,7 @@ class ChurnReport:
             linewidth=0,
             label="95% interval (Wilson)",
         )
+        ax.set_ylim(0, max(float(np.nanmax(high)), ax.get_ylim()[1]) * 1.05)
         ax.legend(loc="lower left", fontsize="small")
         if self.window_note:
             ax.set_title(ax.get_title() + f" ({self.p.inactivity_days}-day window)")
@@ -904,6 +926,6 @@ _TABLE_CSS = """<style>
 .cl-table th, .cl-table td { padding: 4px 8px; border-bottom: 1px solid #ddd;
   text-align: right; white-space: nowrap; }
 .cl-table th:first-child, .cl-table td:first-child { text-align: left; }
-.cl-table td.formula { text-align: left; white-space: normal; color: #555;
+.cl-table .formula { text-align: left; white-space: normal; color: #555;
   min-width: 14em; }
 </style>"""
