@@ -83,7 +83,9 @@ def rate_change_decomposition(
     """
     for col in (by, numerator, denominator, period):
         if col not in data.columns:
-            raise ParameterError(f"rate_change_decomposition: no column {col!r} in data.")
+            raise ParameterError(
+                f"rate_change_decomposition: no column {col!r} in data."
+            )
     periods_seen = sorted(data[period].dropna().unique())
     if before is None or after is None:
         if len(periods_seen) < 2:
@@ -94,7 +96,9 @@ def rate_change_decomposition(
         a = sums.loc[before]
         b = sums.loc[after]
     except KeyError as err:
-        raise ParameterError(f"rate_change_decomposition: period {err} not in data.") from err
+        raise ParameterError(
+            f"rate_change_decomposition: period {err} not in data."
+        ) from err
     seg = a.index.union(b.index)
     a, b = a.reindex(seg, fill_value=0), b.reindex(seg, fill_value=0)
     wa = a[denominator] / a[denominator].sum()
