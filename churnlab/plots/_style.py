@@ -40,7 +40,10 @@ def new_axes(ax: Axes | None, *, figsize: tuple[float, float] = (8, 4)) -> Axes:
     """
     if ax is not None:
         return ax
-    _fig, new = plt.subplots(figsize=figsize, layout="constrained")
+    # The style applies to the new axes only: importing churnlab never changes
+    # the user's global matplotlib or seaborn theme.
+    with sns.axes_style("whitegrid"):
+        _fig, new = plt.subplots(figsize=figsize, layout="constrained")
     return new
 
 
@@ -88,5 +91,3 @@ def caption(ax: Axes, text: str) -> Axes:
     )
     return ax
 
-
-sns.set_theme(style="whitegrid", palette=PALETTE)
