@@ -1,4 +1,4 @@
-"""Mix versus rate: why did an overall rate move between two periods?
+"""Mix versus rate: why an overall rate moved between two periods.
 
 Public names: ``rate_change_decomposition``.
 

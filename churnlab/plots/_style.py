@@ -90,4 +90,3 @@ def caption(ax: Axes, text: str) -> Axes:
         va="top",
     )
     return ax
-

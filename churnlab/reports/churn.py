@@ -869,8 +869,10 @@ class ChurnReport:
                 )
         return out
 
-    def publish(self, *, output_dir: str | None, previous_metrics: str | None) -> dict:
+    def publish(self, *, output_dir: str | None, previous_metrics: str | None) -> None:
         """Check invariants, show data notes and restatements, write metrics.json.
+
+        The written document is kept as ``metrics_doc_``.
 
         Raises
         ------
@@ -917,7 +919,7 @@ class ChurnReport:
             f"**Data:** {tables}. Fingerprint `{doc['data_fingerprint'][:19]}…`, "
             f"churnlab {doc['churnlab_version']}."
         )
-        return doc
+        self.metrics_doc_ = doc
 
 
 _TABLE_CSS = """<style>
@@ -925,6 +927,7 @@ _TABLE_CSS = """<style>
 .cl-table table { border-collapse: collapse; font-size: 0.9em; }
 .cl-table th, .cl-table td { padding: 4px 8px; border-bottom: 1px solid #ddd;
   text-align: right; white-space: nowrap; }
+.cl-table tr:first-child th { white-space: normal; vertical-align: bottom; }
 .cl-table th:first-child, .cl-table td:first-child { text-align: left; }
 .cl-table .formula { text-align: left; white-space: normal; color: #555;
   min-width: 14em; }

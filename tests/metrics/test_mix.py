@@ -16,10 +16,17 @@ def test_hand_case():
     # after:  SMB 9/150, Ent 1/100 -> weights .6/.4, overall 10/250 = 4%
     # SMB mix  = (.6-.5) * (.05+.06)/2 = .0055; Ent mix = (.4-.5) * .01 = -.001
     # SMB rate = (.06-.05) * (.5+.6)/2 = .0055; Ent rate = 0
-    df = pd.DataFrame({"period": [1, 1, 2, 2], "segment": ["SMB", "Ent"] * 2,
-                       "lost": [5, 1, 9, 1], "start": [100, 100, 150, 100]})
-    out = rate_change_decomposition(df, by="segment", numerator="lost",
-                                    denominator="start")
+    df = pd.DataFrame(
+        {
+            "period": [1, 1, 2, 2],
+            "segment": ["SMB", "Ent"] * 2,
+            "lost": [5, 1, 9, 1],
+            "start": [100, 100, 150, 100],
+        }
+    )
+    out = rate_change_decomposition(
+        df, by="segment", numerator="lost", denominator="start"
+    )
     assert out.loc["SMB", "mix_effect"] == pytest.approx(0.0055)
     assert out.loc["Ent", "mix_effect"] == pytest.approx(-0.001)
     assert out.loc["SMB", "rate_effect"] == pytest.approx(0.0055)
@@ -28,10 +35,17 @@ def test_hand_case():
 
 
 def test_new_segment_counts_as_mix():
-    df = pd.DataFrame({"period": [1, 2, 2], "segment": ["a", "a", "b"],
-                       "lost": [1, 1, 5], "start": [10, 10, 10]})
-    out = rate_change_decomposition(df, by="segment", numerator="lost",
-                                    denominator="start")
+    df = pd.DataFrame(
+        {
+            "period": [1, 2, 2],
+            "segment": ["a", "a", "b"],
+            "lost": [1, 1, 5],
+            "start": [10, 10, 10],
+        }
+    )
+    out = rate_change_decomposition(
+        df, by="segment", numerator="lost", denominator="start"
+    )
     assert out.loc["b", "rate_effect"] == 0
     assert out.loc["total", "change"] == pytest.approx(0.3 - 0.1)
 
@@ -39,8 +53,9 @@ def test_new_segment_counts_as_mix():
 def test_needs_two_periods():
     df = pd.DataFrame({"period": [1], "segment": ["a"], "lost": [1], "start": [3]})
     with pytest.raises(ParameterError, match="two periods"):
-        rate_change_decomposition(df, by="segment", numerator="lost",
-                                  denominator="start")
+        rate_change_decomposition(
+            df, by="segment", numerator="lost", denominator="start"
+        )
 
 
 cell = st.tuples(st.integers(0, 50), st.integers(1, 200))
@@ -52,8 +67,10 @@ def test_effects_add_up_to_the_change(rows):
     for i, ((n1, d1), (n2, d2)) in enumerate(rows):
         records += [(1, f"s{i}", min(n1, d1), d1), (2, f"s{i}", min(n2, d2), d2)]
     df = pd.DataFrame(records, columns=["period", "segment", "lost", "start"])
-    out = rate_change_decomposition(df, by="segment", numerator="lost",
-                                    denominator="start")
+    out = rate_change_decomposition(
+        df, by="segment", numerator="lost", denominator="start"
+    )
     total = out.loc["total"]
-    assert total["mix_effect"] + total["rate_effect"] == pytest.approx(total["change"],
-                                                                        abs=1e-12)
+    assert total["mix_effect"] + total["rate_effect"] == pytest.approx(
+        total["change"], abs=1e-12
+    )
