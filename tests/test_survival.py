@@ -170,8 +170,9 @@ def test_units_convert_days():
 
 
 def test_default_as_of_is_end_of_last_complete_month():
-    subs = SUBS[SUBS["customer_id"].isin(["a", "b"])]
-    # latest timestamp 2026-02-01 -> last complete month is January
+    subs = SUBS[SUBS["customer_id"].isin(["a", "b", "c"])]
+    # latest start 2026-02-01 (c's comeback) -> last complete month is January;
+    # ends do not count toward the data's reach (they may be scheduled)
     lt = cl.lifetimes(subs, unit="days")
     assert lt.attrs["as_of"] == pd.Timestamp("2026-01-31")
     assert by_id(lt).loc["a", "tenure"] == 31  # censored at 1 Feb

@@ -13,13 +13,14 @@ untouched and says which cell failed and why.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,14 +180,15 @@ def run_report(
         **extra,
     }
     try:
-        papermill.execute_notebook(
-            str(path),
-            str(executed),
-            parameters=params,
-            progress_bar=progress,
-            kernel_name=kernel_name,
-            cwd=str(work),
-        )
+        with _kernel_imports_this_churnlab():
+            papermill.execute_notebook(
+                str(path),
+                str(executed),
+                parameters=params,
+                progress_bar=progress,
+                kernel_name=kernel_name,
+                cwd=str(work),
+            )
     except PapermillExecutionError as err:
         failed = final.parent / f"{p.month}.failed"
         shutil.rmtree(failed, ignore_errors=True)
@@ -225,6 +227,26 @@ def run_report(
         final / "metrics.json",
         metrics,
     )
+
+
+@contextlib.contextmanager
+def _kernel_imports_this_churnlab() -> Iterator[None]:
+    """Make the notebook kernel import the churnlab that is running the report.
+
+    The kernel is a new process started in a temporary folder; putting this
+    package's parent folder first on its ``PYTHONPATH`` means the report never
+    runs a different churnlab than the one that validated its parameters.
+    """
+    root = str(Path(__file__).resolve().parents[2])
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = root + (os.pathsep + old if old else "")
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
 
 
 def _swap(work: Path, final: Path) -> None:

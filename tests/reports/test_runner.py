@@ -234,8 +234,12 @@ def test_orders_only_dataset_gets_the_non_contractual_report(tmp_path):
     assert "Skipped: the MRR bridge needs a subscriptions table" in page
 
 
-def test_notebook_runs_under_plain_papermill(tmp_path):
+def test_notebook_runs_under_plain_papermill(tmp_path, monkeypatch):
     import papermill
+
+    # as installed (pip install -e .) the kernel finds churnlab anywhere; make it
+    # so when the tests run from a source tree with a relative PYTHONPATH too
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
     out = tmp_path / "run.ipynb"
     papermill.execute_notebook(
