@@ -36,12 +36,135 @@ __all__ = [
     "ReportError",
 ]
 
-# --- churn and revenue metrics (metrics/) ---
+from churnlab.metrics.churn import (  # noqa: E402
+    churn_conventions,
+    crr,
+    customer_churn,
+    order_churn,
+)
+from churnlab.metrics.nps import churn_reasons, nps  # noqa: E402
+from churnlab.metrics.orders import order_metrics  # noqa: E402
+from churnlab.metrics.revenue import (  # noqa: E402
+    arpa,
+    customer_mrr_movements,
+    explain_churn,
+    grr,
+    ltv,
+    mrr_movements,
+    nrr,
+    quick_ratio,
+    revenue_churn,
+    revenue_metrics,
+)
 
-# --- cohorts ---
+__all__ += [
+    "customer_churn",
+    "order_churn",
+    "crr",
+    "churn_conventions",
+    "mrr_movements",
+    "customer_mrr_movements",
+    "revenue_metrics",
+    "revenue_churn",
+    "nrr",
+    "grr",
+    "quick_ratio",
+    "arpa",
+    "ltv",
+    "explain_churn",
+    "order_metrics",
+    "nps",
+    "churn_reasons",
+]
 
-# --- survival ---
+from churnlab.cohorts import (  # noqa: E402
+    cohort_average,
+    cohort_matrix,
+    cohort_retention,
+    cohort_table,
+)
+from churnlab.plots.cohorts import cohort_heatmap, retention_curves  # noqa: E402
 
-# --- funnels and sales ---
+__all__ += [
+    "cohort_table",
+    "cohort_matrix",
+    "cohort_retention",
+    "cohort_average",
+    "cohort_heatmap",
+    "retention_curves",
+]
+
+from churnlab.survival import (  # noqa: E402
+    CustomerLifetime,
+    lifetime_cox,
+    lifetime_hazard,
+    lifetime_logrank,
+    lifetime_parametric,
+    lifetime_summary,
+    lifetimes,
+    survival_ltv,
+)
+
+__all__ += [
+    "CustomerLifetime",
+    "lifetimes",
+    "lifetime_summary",
+    "lifetime_hazard",
+    "lifetime_logrank",
+    "lifetime_cox",
+    "lifetime_parametric",
+    "survival_ltv",
+]
+
+from churnlab.funnels import (  # noqa: E402
+    funnel,
+    funnel_conversion_curve,
+    funnel_dropped,
+    funnel_times,
+    funnel_trend,
+    funnel_users,
+)
+from churnlab.sales import (  # noqa: E402
+    deal_outcomes_by_age,
+    lead_conversion,
+    pipeline_by_stage,
+    pipeline_coverage,
+    pipeline_funnel,
+    quota_attainment,
+    revenue_new_vs_existing,
+    sales_activity,
+    sales_by_location,
+    sales_cycle,
+    sales_kpis,
+    sales_velocity,
+    stage_conversion,
+    win_rates,
+)
+
+__all__ += [
+    "funnel",
+    "funnel_users",
+    "funnel_dropped",
+    "funnel_times",
+    "funnel_trend",
+    "funnel_conversion_curve",
+    "sales_kpis",
+    "pipeline_funnel",
+    "lead_conversion",
+    "win_rates",
+    "sales_cycle",
+    "deal_outcomes_by_age",
+    "quota_attainment",
+    "pipeline_coverage",
+    "pipeline_by_stage",
+    "sales_velocity",
+    "stage_conversion",
+    "sales_activity",
+    "sales_by_location",
+    "revenue_new_vs_existing",
+]
 
 # --- reports ---
+from churnlab import reports  # noqa: E402
+
+__all__ += ["reports"]

@@ -1,0 +1,59 @@
+"""Churn and revenue metrics: logo churn, MRR movements, NRR/GRR, LTV, NPS.
+
+Public names: ``customer_churn``, ``order_churn``, ``crr``, ``churn_conventions``,
+``wilson_interval`` (:mod:`churnlab.metrics.churn`); ``mrr_movements``,
+``customer_mrr_movements``, ``revenue_metrics``, ``revenue_churn``, ``nrr``,
+``grr``, ``quick_ratio``, ``arpa``, ``ltv``, ``explain_churn``
+(:mod:`churnlab.metrics.revenue`); ``order_metrics``
+(:mod:`churnlab.metrics.orders`); ``nps``, ``churn_reasons``
+(:mod:`churnlab.metrics.nps`).
+
+Every function takes the data first (a Dataset, DataFrame, path or Ibis table)
+and keyword-only options, builds one Ibis expression on top of
+:mod:`churnlab.states`, runs it once through :func:`churnlab.engine.execute` and
+returns a tidy DataFrame in which every rate follows its numerator and
+denominator.
+"""
+
+from churnlab.metrics.churn import (
+    churn_conventions,
+    crr,
+    customer_churn,
+    order_churn,
+    wilson_interval,
+)
+from churnlab.metrics.nps import churn_reasons, nps
+from churnlab.metrics.orders import order_metrics
+from churnlab.metrics.revenue import (
+    arpa,
+    customer_mrr_movements,
+    explain_churn,
+    grr,
+    ltv,
+    mrr_movements,
+    nrr,
+    quick_ratio,
+    revenue_churn,
+    revenue_metrics,
+)
+
+__all__ = [
+    "customer_churn",
+    "order_churn",
+    "crr",
+    "churn_conventions",
+    "wilson_interval",
+    "mrr_movements",
+    "customer_mrr_movements",
+    "revenue_metrics",
+    "revenue_churn",
+    "nrr",
+    "grr",
+    "quick_ratio",
+    "arpa",
+    "ltv",
+    "explain_churn",
+    "order_metrics",
+    "nps",
+    "churn_reasons",
+]

@@ -1,0 +1,92 @@
+"""Order KPIs: a hand case, properties and the sample company."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+
+import churnlab as cl
+from churnlab.errors import ChurnlabWarning
+from tests.metrics.test_churn import ORDERS
+from tests.strategies import orders as order_frames
+
+# ORDERS (test_churn), refunds excluded, window 30 days:
+#   x: o1 = two lines 10 Jan (60 + 40), o2 25 Jan 50, o3 20 Mar 70
+#   y: o4 31 Jan 20     z: o5 5 Feb 30, o6 10 Feb 30     w: o7 1 Mar 10
+# January:  orders o1, o2, o4 = 3; revenue 60 + 40 + 50 + 20 = 170; buyers x, y, both
+#           first-time; x has 2 orders to date -> repeat 1 of 2
+# February: z's 2 orders, revenue 60, first-time, 2 to date -> repeat 1 of 1
+# March:    o3 (x) 70 and o7 (w) 10; w first-time (10 new, 70 existing);
+#           x has 3 to date, w 1 -> repeat 1 of 2
+# Churn (test_churn): February 1 of 2 at the start, March 2 of 2
+EXPECTED = pd.DataFrame(
+    {
+        "period": pd.to_datetime(
+            ["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]
+        ),
+        "orders": [3, 2, 2, 0],
+        "revenue": [170.0, 60, 80, 0],
+        "customers_ordering": [2, 1, 2, 0],
+        "customers_first_order": [2, 1, 1, 0],
+        "revenue_new": [170.0, 60, 10, 0],
+        "revenue_existing": [0.0, 0, 70, 0],
+        "revenue_new_share": [1.0, 1.0, 10 / 80, np.nan],
+        "customers_repeat": [1, 1, 1, 0],
+        "repeat_rate": [0.5, 1.0, 0.5, np.nan],
+        "aov": [170 / 3, 30.0, 40.0, np.nan],
+        "purchase_frequency": [1.5, 2.0, 1.0, np.nan],
+        "customers_start": [0, 2, 2, 1],
+        "customers_churned": [0, 1, 2, 1],
+        "churn_rate": [np.nan, 0.5, 1.0, 1.0],
+        "lifetime_periods": [np.nan, 2.0, 1.0, 1.0],
+        # aov x frequency x lifetime: Feb 30 x 2 x 2 = 120, Mar 40 x 1 x 1 = 40
+        "ltv": [np.nan, 120.0, 40.0, np.nan],
+        "inactivity_days": [30, 30, 30, 30],
+    }
+)
+
+
+def test_hand_case():
+    with pytest.warns(ChurnlabWarning, match="refund"):
+        got = cl.order_metrics(ORDERS, inactivity_days=30, as_of="2026-04-30")
+    pd.testing.assert_frame_equal(got, EXPECTED, check_dtype=False)
+
+
+def test_without_order_ids_rows_are_orders():
+    frame = ORDERS.drop(columns="order_id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChurnlabWarning)
+        got = cl.order_metrics(frame, inactivity_days=30, as_of="2026-04-30")
+    assert got["orders"].tolist() == [4, 2, 2, 0]  # o1's two lines count twice
+
+
+@settings(max_examples=25)
+@given(order_frames())
+def test_properties(orders):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChurnlabWarning)
+        got = cl.order_metrics(orders, inactivity_days=60, as_of="2026-12-31")
+        churn = cl.order_churn(orders, inactivity_days=60, as_of="2026-12-31")
+    if got.empty:
+        return
+    buys = orders[~orders.is_refund]
+    assert got.orders.sum() == len(buys)
+    assert got.revenue.sum() == pytest.approx(buys.amount.sum())
+    assert got.customers_first_order.sum() == buys.customer_id.nunique()
+    for col in ("repeat_rate", "revenue_new_share"):
+        v = got[col].dropna()
+        assert ((v >= 0) & (v <= 1)).all()
+    pd.testing.assert_series_equal(got.churn_rate, churn.churn_rate)
+
+
+def test_sample_company():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChurnlabWarning)
+        got = cl.order_metrics(cl.sample_dataset(), by="segment")
+    assert set(got.segment) == {"SMB", "Mid-Market", "Enterprise"}
+    # the sample invoices once a month or once a year: about one order per buyer
+    assert got.purchase_frequency.dropna().between(1, 1.2).all()
