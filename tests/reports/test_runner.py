@@ -145,7 +145,10 @@ def test_missing_data_folder_and_unknown_report(tmp_path, capsys):
 
 
 def test_command_line_entry_point_exits_non_zero(tmp_path):
-    exe = shutil.which("churnlab")
+    import sys
+
+    beside = Path(sys.executable).with_name("churnlab")  # the venv's scripts folder
+    exe = str(beside) if beside.exists() else shutil.which("churnlab")
     if exe is None:
         pytest.skip("the churnlab console script is not installed (pip install -e .)")
     done = subprocess.run(
