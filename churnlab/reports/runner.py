@@ -166,7 +166,7 @@ def run_report(
     p: ReportParams = check_params(
         report=name, month=month, data_dir=str(data_dir), segment=segment, **extra
     )
-    final = Path(out) / name / p.month
+    final = (Path(out) / name / p.month).resolve()  # the kernel runs elsewhere
     final.parent.mkdir(parents=True, exist_ok=True)
     previous = final / "metrics.json"
     work = Path(tempfile.mkdtemp(prefix=f".{p.month}-", dir=final.parent))

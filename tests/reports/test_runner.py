@@ -192,6 +192,28 @@ def test_failed_run_keeps_the_last_good_report(published, tmp_path, monkeypatch)
     assert (out / "churn" / "2026-10.failed" / "churn.ipynb").exists()
 
 
+def test_relative_output_folder_works(published, tmp_path, monkeypatch):
+    # `make report` passes --out reports, relative to the working directory
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(published, tmp_path / "reports" / "churn" / "2026-10")
+    code = cli.main(
+        [
+            "report",
+            "churn",
+            "--month",
+            "2026-10",
+            "--data",
+            str(SAMPLE),
+            "--out",
+            "reports",
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    assert (tmp_path / "reports" / "churn" / "2026-10" / "metrics.json").exists()
+    assert not (tmp_path / "reports" / "churn" / "2026-10.failed").exists()
+
+
 def test_late_data_restatement_is_reported(published, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
