@@ -4,7 +4,7 @@ The top level holds what analysts call; each name is re-exported from the
 module that defines it (one hop from a name to its code).
 """
 
-from churnlab import engine, periods, sample
+from churnlab import engine, periods, plots, sample
 from churnlab.contract import Dataset, load_dataset
 from churnlab.engine import connect
 from churnlab.errors import (
@@ -23,6 +23,7 @@ __all__ = [
     "__version__",
     "engine",
     "periods",
+    "plots",
     "sample",
     "Dataset",
     "load_dataset",

@@ -21,7 +21,6 @@ cumulative sums of island starts and ends per period.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +29,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from ibis import _
+from scipy.stats import norm
 
 from churnlab import contract, engine, periods, states
 from churnlab._docs import share_docs
@@ -662,7 +662,7 @@ def wilson_interval(
     """
     x = np.asarray(successes, dtype="float64")
     n = np.asarray(trials, dtype="float64")
-    z = _normal_quantile(1 - alpha / 2)
+    z = float(norm.ppf(1 - alpha / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / n
         denom = 1 + z**2 / n
@@ -674,18 +674,6 @@ def wilson_interval(
         lo = np.where(bad, np.nan, lo)
         hi = np.where(bad, np.nan, hi)
     return lo, hi
-
-
-def _normal_quantile(q: float) -> float:
-    """Standard normal quantile by bisection on erf (no scipy needed)."""
-    lo, hi = -10.0, 10.0
-    for _i in range(100):
-        mid = (lo + hi) / 2
-        if 0.5 * (1 + math.erf(mid / math.sqrt(2))) < q:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
 
 
 _CONVENTIONS = [

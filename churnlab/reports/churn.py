@@ -23,8 +23,18 @@ import pandas as pd
 
 from churnlab import engine
 from churnlab.errors import ChurnlabWarning, ParameterError
+from churnlab.reports._display import (
+    TABLE_CSS,
+    html_raw,
+    markdown,
+    num,
+    pct,
+    pp,
+    publish,
+    show_figure,
+    show_table,
+)
 from churnlab.reports.params import ReportParams
-from churnlab.reports.runner import check_invariants, restatements, save_metrics
 
 __all__ = ["ChurnReport", "HEADLINE_KEYS"]
 
@@ -61,48 +71,6 @@ HEADLINE_KEYS: dict[str, str] = {
     "order_churn_rate": "orders only: churned / active at start, inactivity window",
     "repeat_rate": "orders only: customers ordering again / customers ordering",
 }
-
-
-def _display(obj: Any) -> None:
-    from IPython.display import display
-
-    display(obj)
-
-
-def _markdown(text: str) -> None:
-    from IPython.display import Markdown
-
-    _display(Markdown(text))
-
-
-def _html(text: str) -> None:
-    from IPython.display import HTML
-
-    _display(HTML(text))
-
-
-def _show_figure(ax: Any) -> None:
-    import matplotlib.pyplot as plt
-
-    fig = ax.figure if hasattr(ax, "figure") else ax
-    _display(fig)
-    plt.close(fig)
-
-
-def _pct(x: float, digits: int = 1) -> str:
-    return "–" if x is None or pd.isna(x) else f"{x:.{digits}%}"
-
-
-def _num(x: float) -> str:
-    if x is None or pd.isna(x):
-        return "–"
-    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
-
-
-def _pp(x: float) -> str:
-    if x is None or pd.isna(x):
-        return "–"
-    return "±0.0 pp" if abs(x) < 0.0005 else f"{x * 100:+.1f} pp"
 
 
 class ChurnReport:
@@ -283,17 +251,17 @@ class ChurnReport:
         p, r = self.p, self.row
         scope = f"segment **{p.segment}**" if p.segment else "all customers"
         month = p.period.strftime("%B %Y")
-        _markdown(
+        markdown(
             f"### {month} · {scope} · data known through {p.as_of.strftime('%Y-%m-%d')}"
         )
         churned, start = int(r["customers_churned"]), int(r["customers_start"])
         text = (
             f"{churned:,} of the {start:,} customers active on "
             f"{p.period.strftime('%d %B')} had left by the month's end: a logo churn "
-            f"rate of **{_pct(r['churn_rate'], 2)}**"
+            f"rate of **{pct(r['churn_rate'], 2)}**"
         )
         if self.prev is not None:
-            text += f" ({_pp(r['churn_rate'] - self.prev['churn_rate'])} vs last month)"
+            text += f" ({pp(r['churn_rate'] - self.prev['churn_rate'])} vs last month)"
         text += "."
         if "customers_new_lost" in r:
             text += (
@@ -302,12 +270,12 @@ class ChurnReport:
             )
         if self.mode == "subscriptions":
             text += (
-                f" MRR went from {_num(r['start_mrr'])} to {_num(r['end_mrr'])}; net "
-                f"revenue retention was **{_pct(r['nrr'])}**."
+                f" MRR went from {num(r['start_mrr'])} to {num(r['end_mrr'])}; net "
+                f"revenue retention was **{pct(r['nrr'])}**."
             )
         else:
             text += " " + self.window_note
-        _markdown(text)
+        markdown(text)
 
     def _headline_rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """(label, key, kind, numerator column, denominator column, formula)."""
@@ -426,16 +394,16 @@ class ChurnReport:
 
     def _fmt(self, value: Any, kind: str) -> str:
         if kind == "pct":
-            return _pct(value)
+            return pct(value)
         if kind == "ratio":
             return "–" if value is None or pd.isna(value) else f"{value:.2f}"
-        return _num(value)
+        return num(value)
 
     def _delta(self, now: Any, then: Any, kind: str) -> str:
         if then is None or pd.isna(then) or now is None or pd.isna(now):
             return "–"
         if kind == "pct":
-            return _pp(now - then)
+            return pp(now - then)
         if kind == "ratio":
             return f"{now - then:+.2f}"
         return "–" if then == 0 else f"{(now - then) / abs(then):+.1%}"
@@ -447,17 +415,17 @@ class ChurnReport:
         denominator under 30 is flagged.
         """
         rows, out = [], []
-        for label, key, kind, num, den, formula in self._headline_rows():
+        for label, key, kind, num_col, den_col, formula in self._headline_rows():
             if key not in self.row:
                 continue
             value = self.row[key]
             parts = "–"
             small = False
-            if num and den and num in self.row and den in self.row:
-                parts = f"{_num(self.row[num])} / {_num(self.row[den])}"
-                small = kind == "pct" and self.row[den] < SMALL_N
-            elif den and den in self.row:
-                parts = f"n = {_num(self.row[den])}"
+            if num_col and den_col and num_col in self.row and den_col in self.row:
+                parts = f"{num(self.row[num_col])} / {num(self.row[den_col])}"
+                small = kind == "pct" and self.row[den_col] < SMALL_N
+            elif den_col and den_col in self.row:
+                parts = f"n = {num(self.row[den_col])}"
             prev = None if self.prev is None else self.prev.get(key)
             ly = None if self.last_year is None else self.last_year.get(key)
             hover = f"{formula}: {parts} = {self._fmt(value, kind)}"
@@ -496,21 +464,21 @@ class ChurnReport:
             + "</th><th>Δ</th>"
             '<th class="formula">Formula</th></tr>'
         )
-        _html(
-            _TABLE_CSS
+        html_raw(
+            TABLE_CSS
             + '<div class="cl-table"><table>'
             + head
             + "".join(rows)
             + "</table></div>"
         )
         if self.window_note:
-            _markdown(f"*{self.window_note}*")
+            markdown(f"*{self.window_note}*")
         self.headline_ = pd.DataFrame(out)
 
     def mrr_bridge(self) -> None:
         """Waterfall from start to end MRR for the month."""
         if self.mode != "subscriptions":
-            _markdown("*Skipped: the MRR bridge needs a subscriptions table.*")
+            markdown("*Skipped: the MRR bridge needs a subscriptions table.*")
             return
         from churnlab.plots.revenue import mrr_bridge
 
@@ -534,7 +502,7 @@ class ChurnReport:
                 fontsize="small",
                 color="0.35",
             )
-        _show_figure(ax)
+        show_figure(ax)
 
     def trend(self, months: int = 24) -> None:
         """Churn rate with a 95% Wilson band, and NRR/GRR, over recent months."""
@@ -559,9 +527,9 @@ class ChurnReport:
         ax.legend(loc="lower left", fontsize="small")
         if self.window_note:
             ax.set_title(ax.get_title() + f" ({self.p.inactivity_days}-day window)")
-        _show_figure(ax)
+        show_figure(ax)
         if self.mode == "subscriptions":
-            _show_figure(revenue_retention(recent))
+            show_figure(revenue_retention(recent))
 
     def by_segment(self) -> None:
         """Show the month's churn per segment, small segments flagged, and its trend."""
@@ -571,7 +539,7 @@ class ChurnReport:
                 if self.p.segment
                 else "the dataset has no customers.segment column"
             )
-            _markdown(f"*Skipped: {why}.*")
+            markdown(f"*Skipped: {why}.*")
             return
         from churnlab.plots.churn import churn_rate
 
@@ -583,7 +551,7 @@ class ChurnReport:
             table["customers_start"] < SMALL_N, f"⚠ fewer than {SMALL_N} at start", ""
         )
         self._segment_table = table
-        shown = table.assign(churn_rate=table["churn_rate"].map(_pct)).rename(
+        shown = table.assign(churn_rate=table["churn_rate"].map(pct)).rename(
             columns={
                 seg: seg.replace("_", " "),
                 "customers_start": "active at start",
@@ -591,23 +559,18 @@ class ChurnReport:
                 "churn_rate": "churn rate",
             }
         )
-        _html(
-            _TABLE_CSS
-            + '<div class="cl-table">'
-            + shown.to_html(index=False, escape=True)
-            + "</div>"
-        )
+        show_table(shown)
         recent = self.by_seg[
             self.by_seg["period"] > self.p.period - pd.DateOffset(months=12)
         ]
-        _show_figure(churn_rate(recent, by=seg))
+        show_figure(churn_rate(recent, by=seg))
 
     def what_changed(self) -> None:
         """Month-over-month change in churn (and NRR) split into mix and rate."""
         from churnlab.metrics.mix import rate_change_decomposition
 
         if self.by_seg is None or self.prev is None:
-            _markdown("*Skipped: needs segments and a previous month.*")
+            markdown("*Skipped: needs segments and a previous month.*")
             return
         seg = self.segment_col
         pair = [self.p.period - pd.DateOffset(months=1), self.p.period]
@@ -637,23 +600,18 @@ class ChurnReport:
                 if abs(t["mix_effect"]) > abs(t["rate_effect"])
                 else ("within-segment rates")
             )
-            _markdown(
-                f"**{label}** moved from {_pct(t['rate_before'])} to "
-                f"{_pct(t['rate_after'])} ({_pp(t['change'])}): {_pp(t['mix_effect'])} "
-                f"from the segment mix and {_pp(t['rate_effect'])} from within-segment "
+            markdown(
+                f"**{label}** moved from {pct(t['rate_before'])} to "
+                f"{pct(t['rate_after'])} ({pp(t['change'])}): {pp(t['mix_effect'])} "
+                f"from the segment mix and {pp(t['rate_effect'])} from within-segment "
                 f"rates. Mostly **{driver}**."
             )
             shown = frame.reset_index()
             for c in ("weight_before", "weight_after", "rate_before", "rate_after"):
-                shown[c] = shown[c].map(_pct)
+                shown[c] = shown[c].map(pct)
             for c in ("mix_effect", "rate_effect", "change"):
-                shown[c] = shown[c].map(_pp)
-            _html(
-                _TABLE_CSS
-                + '<div class="cl-table">'
-                + shown.to_html(index=False)
-                + "</div>"
-            )
+                shown[c] = shown[c].map(pp)
+            show_table(shown)
             out.append(frame.assign(metric=label))
         self.what_changed_ = pd.concat(out)
 
@@ -671,7 +629,7 @@ class ChurnReport:
         if self.window_note:
             ax.set_title(ax.get_title() + " (share of the cohort ordering each month)")
         ax.figure.set_size_inches(11, 8)
-        _show_figure(ax)
+        show_figure(ax)
 
     def lifetime(self) -> None:
         """Kaplan–Meier by segment, median and restricted mean, and simple lifetime."""
@@ -685,7 +643,7 @@ class ChurnReport:
             ds, by=self.segment_col, as_of=self.p.as_of, unit="months", **kwargs
         )
         self._lifetime = lt
-        _show_figure(lt.plot())
+        show_figure(lt.plot())
         summary = lt.summary_
         horizon = int(summary["rmst_horizon"].iloc[0]) if len(summary) else 24
         weights = summary["customers"] / summary["customers"].sum()
@@ -708,17 +666,12 @@ class ChurnReport:
         }
         shown = summary[[c for c in cols if c in summary.columns]].copy()
         for c in ("survival_12", "survival_24"):
-            shown[c] = shown[c].map(_pct)
+            shown[c] = shown[c].map(pct)
         for c in ("rmst", "simple_lifetime"):
             shown[c] = shown[c].map(lambda v: "–" if pd.isna(v) else f"{v:.1f} months")
         shown = shown.rename(columns=cols)
-        _html(
-            _TABLE_CSS
-            + '<div class="cl-table">'
-            + shown.to_html(index=False)
-            + "</div>"
-        )
-        _markdown(
+        show_table(shown)
+        markdown(
             "**Two averages, labelled.** *Simple*: 1 ÷ the monthly churn rate over the "
             "customers' observed months; it assumes that rate holds forever, so it is "
             "long for segments that rarely churn. *RMST*: the area under the survival "
@@ -733,10 +686,10 @@ class ChurnReport:
         """Churn reasons this month and over the last 12 months, weighted by MRR."""
         ds = self.p.dataset
         if ds.churn_reasons is None:
-            _markdown("*Skipped: the dataset has no churn_reasons table.*")
+            markdown("*Skipped: the dataset has no churn_reasons table.*")
             return
         if ds.subscriptions is None:
-            _markdown("*Skipped: weighting reasons by MRR needs subscriptions.*")
+            markdown("*Skipped: weighting reasons by MRR needs subscriptions.*")
             return
         from churnlab.metrics.nps import churn_reasons
         from churnlab.plots.churn import churn_reasons as plot_reasons
@@ -744,12 +697,12 @@ class ChurnReport:
         frame = churn_reasons(ds, as_of=self.p.as_of)
         window = frame[frame["period"] > self.p.period - pd.DateOffset(months=12)]
         ax = plot_reasons(window)
-        _show_figure(ax)
+        show_figure(ax)
         year = window.groupby("reason")[["customers_churned", "churned_mrr"]].sum()
         top = year.sort_values("churned_mrr", ascending=False).iloc[0]
         share = top["churned_mrr"] / year["churned_mrr"].sum()
-        _markdown(
-            f"Top reason over the last 12 months: **{top.name}**, {_pct(share)} "
+        markdown(
+            f"Top reason over the last 12 months: **{top.name}**, {pct(share)} "
             f"of churned MRR ({int(top['customers_churned'])} customers)."
         )
 
@@ -757,7 +710,7 @@ class ChurnReport:
         """NPS by quarter."""
         ds = self.p.dataset
         if ds.nps is None:
-            _markdown("*Skipped: the dataset has no nps table.*")
+            markdown("*Skipped: the dataset has no nps table.*")
             return
         from churnlab.metrics.nps import nps
         from churnlab.plots.nps import nps_trend
@@ -765,18 +718,18 @@ class ChurnReport:
         quarter_end = self.p.period + pd.offsets.QuarterEnd(0)
         frame = nps(ds, freq="Q", as_of=min(quarter_end, self.p.as_of))
         if frame.empty:
-            _markdown("*No complete quarter of NPS responses yet.*")
+            markdown("*No complete quarter of NPS responses yet.*")
             return
         last = frame.iloc[-1]
         self.metrics["nps"] = float(last["nps"])
         self.metrics["nps_responses"] = int(last["responses"])
-        _show_figure(nps_trend(frame))
-        _markdown(
+        show_figure(nps_trend(frame))
+        markdown(
             f"Last complete quarter ({last['period'].year} "
             f"Q{last['period'].quarter}): NPS "
             f"**{last['nps'] * 100:+.0f}** from {int(last['responses']):,} responses "
-            f"({_pct(last['promoter_share'])} promoters, "
-            f"{_pct(last['detractor_share'])} detractors)."
+            f"({pct(last['promoter_share'])} promoters, "
+            f"{pct(last['detractor_share'])} detractors)."
         )
 
     # -------------------------------------------------------------- publishing
@@ -879,56 +832,23 @@ class ChurnReport:
         ReportError
             If an invariant fails; the runner then keeps the last good report.
         """
-        checks = self.invariants()
-        lines = [f"- {'✔' if ok else '✘'} {name}" for name, ok in checks.items()]
-        _markdown("**Invariants**\n\n" + "\n".join(lines))
-        check_invariants(checks)
+        notes = []
         small = self.small_denominators()
         if small:
-            _markdown(
+            notes.append(
                 "**Small denominators** (under 30; read with care): "
                 + "; ".join(small)
                 + "."
             )
-        for note in self.notes:
-            _markdown(f"**Excluded by rule:** {note}")
+        notes += [f"**Excluded by rule:** {note}" for note in self.notes]
         if self.window_note:
-            _markdown(f"**Window:** {self.window_note}")
-        changed = restatements(previous_metrics, self.metrics)
-        if previous_metrics is None:
-            _markdown("**Restatements:** first publication of this month.")
-        elif changed.empty:
-            _markdown(
-                "**Restatements:** none; every number matches the earlier publication."
-            )
-        else:
-            _markdown(
-                "**Restatements:** late data changed numbers published earlier "
-                "for this month:"
-            )
-            _html(
-                _TABLE_CSS
-                + '<div class="cl-table">'
-                + changed.to_html(index=False)
-                + "</div>"
-            )
-        doc = save_metrics(self.p, self.metrics, output_dir)
-        ds = self.p.dataset
-        tables = ", ".join(f"{n} ({ds.info[n].n_rows:,} rows)" for n in ds.tables)
-        _markdown(
-            f"**Data:** {tables}. Fingerprint `{doc['data_fingerprint'][:19]}…`, "
-            f"churnlab {doc['churnlab_version']}."
+            notes.append(f"**Window:** {self.window_note}")
+        doc = publish(
+            self.p,
+            self.metrics,
+            self.invariants(),
+            notes=notes,
+            output_dir=output_dir,
+            previous_metrics=previous_metrics,
         )
         self.metrics_doc_ = doc
-
-
-_TABLE_CSS = """<style>
-.cl-table { max-width: 100%; overflow-x: auto; }
-.cl-table table { border-collapse: collapse; font-size: 0.9em; }
-.cl-table th, .cl-table td { padding: 4px 8px; border-bottom: 1px solid #ddd;
-  text-align: right; white-space: nowrap; }
-.cl-table tr:first-child th { white-space: normal; vertical-align: bottom; }
-.cl-table th:first-child, .cl-table td:first-child { text-align: left; }
-.cl-table .formula { text-align: left; white-space: normal; color: #555;
-  min-width: 14em; }
-</style>"""

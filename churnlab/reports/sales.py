@@ -19,16 +19,17 @@ import numpy as np
 import pandas as pd
 
 from churnlab.errors import ChurnlabWarning, ParameterError
-from churnlab.reports.churn import (
-    _TABLE_CSS,
-    _html,
-    _markdown,
-    _num,
-    _pct,
-    _show_figure,
+from churnlab.reports._display import (
+    TABLE_CSS,
+    html_raw,
+    markdown,
+    num,
+    pct,
+    publish,
+    show_figure,
+    show_table,
 )
 from churnlab.reports.params import ReportParams
-from churnlab.reports.runner import check_invariants, restatements, save_metrics
 
 __all__ = ["SalesReport"]
 
@@ -43,12 +44,12 @@ def _fmt(value: Any, unit: str) -> str:
     if _missing(value):
         return "–"
     if unit in ("rate", "growth"):
-        return _pct(value)
+        return pct(value)
     if unit == "ratio":
         return f"{value:.2f}×"
     if unit == "days":
         return f"{value:,.1f} days"
-    return _num(value)
+    return num(value)
 
 
 def _change(row: pd.Series, which: str) -> str:
@@ -139,7 +140,7 @@ class SalesReport:
         """Title line and the month's revenue, growth and win rate in a sentence."""
         p = self.p
         scope = f"segment **{p.segment}**" if p.segment else "all segments"
-        _markdown(
+        markdown(
             f"### {p.period.strftime('%B %Y')} · {scope} · data known through "
             f"{p.as_of.strftime('%Y-%m-%d')}"
         )
@@ -148,25 +149,25 @@ class SalesReport:
         if "total_revenue" in k.index and pd.notna(k.loc["total_revenue", "value"]):
             r = k.loc["total_revenue"]
             parts.append(
-                f"Revenue was **{_num(r['value'])}** "
+                f"Revenue was **{num(r['value'])}** "
                 f"({_growth(r['growth_vs_previous'])} vs last month, "
                 f"{_growth(r['growth_vs_last_year'])} vs a year earlier)"
             )
         if "win_rate" in k.index and pd.notna(k.loc["win_rate", "value"]):
             r = k.loc["win_rate"]
             parts.append(
-                f"{_num(r['numerator'])} of {_num(r['denominator'])} deals "
+                f"{num(r['numerator'])} of {num(r['denominator'])} deals "
                 f"closed this month were won (win rate "
-                f"**{_pct(r['value'])}**)"
+                f"**{pct(r['value'])}**)"
             )
         if "quota_attainment" in k.index and pd.notna(
             k.loc["quota_attainment", "value"]
         ):
             parts.append(
-                f"the team reached **{_pct(k.loc['quota_attainment', 'value'])}**"
+                f"the team reached **{pct(k.loc['quota_attainment', 'value'])}**"
                 " of quota"
             )
-        _markdown("; ".join(parts) + "." if parts else "No sales figures this month.")
+        markdown("; ".join(parts) + "." if parts else "No sales figures this month.")
 
     def kpi_table(self) -> None:
         """Every sales KPI: value, numerator / denominator, changes, formula, kind."""
@@ -182,11 +183,11 @@ class SalesReport:
                     if _missing(r["value"])
                     else f"{value} ({r['missing']})"
                 )
-            num, den = r["numerator"], r["denominator"]
+            top, bottom = r["numerator"], r["denominator"]
             parts = (
                 "–"
-                if _missing(num)
-                else (_num(num) if _missing(den) else f"{_num(num)} / {_num(den)}")
+                if _missing(top)
+                else (num(top) if _missing(bottom) else f"{num(top)} / {num(bottom)}")
             )
             cells.append(
                 "<tr>"
@@ -202,20 +203,20 @@ class SalesReport:
             "<th>vs last month</th><th>vs last year</th>"
             '<th class="formula">formula</th><th class="formula">kind</th></tr>'
         )
-        _html(
-            _TABLE_CSS
+        html_raw(
+            TABLE_CSS
             + '<div class="cl-table"><table>'
             + head
             + "".join(cells)
             + "</table></div>"
         )
-        _markdown("Rates and ratios change in points (pp); amounts and counts in %.")
+        markdown("Rates and ratios change in points (pp); amounts and counts in %.")
 
     def pipeline(self) -> None:
         """Leads → opportunities → won for the month's leads, with deals in progress."""
         ds = self.p.dataset
         if ds.leads is None:
-            _markdown("*Skipped: the dataset has no leads table.*")
+            markdown("*Skipped: the dataset has no leads table.*")
             return
         from churnlab.sales import pipeline_funnel
 
@@ -231,10 +232,10 @@ class SalesReport:
         )
         from churnlab.plots.sales import pipeline_funnel as plot_funnel
 
-        _show_figure(plot_funnel(frame))
+        show_figure(plot_funnel(frame))
         still = int(frame["in_progress"].sum()) if "in_progress" in frame else 0
         if still:
-            _markdown(
+            markdown(
                 f"{still:,} of these leads' deals are still open at the report "
                 "date: they are in progress (censored), not lost, so the later "
                 "steps will still grow."
@@ -244,7 +245,7 @@ class SalesReport:
         """Win rate and cycle length by owner, naive beside censoring-aware."""
         ds = self.p.dataset
         if ds.deals is None or "owner" not in ds.deals.columns:
-            _markdown("*Skipped: needs a deals table with an owner column.*")
+            markdown("*Skipped: needs a deals table with an owner column.*")
             return
         from churnlab.sales import sales_cycle, win_rates
 
@@ -264,8 +265,8 @@ class SalesReport:
         from churnlab.plots.sales import sales_cycle as plot_cycle
         from churnlab.plots.sales import win_rates as plot_wins
 
-        _show_figure(plot_wins(wins, by="owner"))
-        _show_figure(plot_cycle(cycle, by="owner"))
+        show_figure(plot_wins(wins, by="owner"))
+        show_figure(plot_cycle(cycle, by="owner"))
         shown = pd.DataFrame(
             {
                 "owner": table["owner"],
@@ -277,10 +278,10 @@ class SalesReport:
                         table["deals_won"], table["deals_closed"], strict=True
                     )
                 ],
-                "win rate, closed only": table["win_rate"].map(_pct),
+                "win rate, closed only": table["win_rate"].map(pct),
                 "win rate, open deals counted (Aalen–Johansen)": table[
                     "win_rate_aj"
-                ].map(_pct),
+                ].map(pct),
                 "median cycle, won deals (days)": table["cycle_days_median"].map(
                     lambda v: "–" if pd.isna(v) else f"{v:.0f}"
                 ),
@@ -289,13 +290,8 @@ class SalesReport:
                 ].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}"),
             }
         )
-        _html(
-            _TABLE_CSS
-            + '<div class="cl-table">'
-            + shown.to_html(index=False)
-            + "</div>"
-        )
-        _markdown(
+        show_table(shown)
+        markdown(
             f"Deals created {span[0]} to {span[1]}. The *closed only* win rate ignores "
             "deals still open, which biases it toward quick outcomes; the "
             "Aalen–Johansen version treats won and lost as competing risks and counts "
@@ -306,23 +302,23 @@ class SalesReport:
         """Quota attainment per owner for the month."""
         ds = self.p.dataset
         if ds.targets is None or ds.deals is None:
-            _markdown("*Skipped: quota attainment needs targets and deals tables.*")
+            markdown("*Skipped: quota attainment needs targets and deals tables.*")
             return
         from churnlab.plots.sales import quota_attainment as plot_quota
         from churnlab.sales import quota_attainment
 
         frame = self._run(quota_attainment, ds, period=self.p.month, as_of=self.p.as_of)
         self.quota_ = frame
-        _show_figure(plot_quota(frame))
+        show_figure(plot_quota(frame))
         if len(frame):
             met = int((frame["attainment"] >= 1).sum())
-            _markdown(f"{met} of {len(frame)} owners reached their quota this month.")
+            markdown(f"{met} of {len(frame)} owners reached their quota this month.")
 
     def locations(self) -> None:
         """Revenue by location this month, with its share and growth."""
         ds = self.p.dataset
         if ds.orders is None:
-            _markdown("*Skipped: sales by location needs an orders table.*")
+            markdown("*Skipped: sales by location needs an orders table.*")
             return
         from churnlab.sales import sales_by_location
 
@@ -331,7 +327,7 @@ class SalesReport:
         )
         from churnlab.plots.sales import sales_by_location as plot_locations
 
-        _show_figure(plot_locations(frame))
+        show_figure(plot_locations(frame))
         shares = frame["revenue_share"].dropna()
         self.checks["location shares add up to 1"] = bool(
             len(shares) == 0 or abs(shares.sum() - 1) < 1e-9
@@ -341,30 +337,25 @@ class SalesReport:
                 "location": frame["location"],
                 "customers": frame["customers"],
                 "orders": frame["orders"],
-                "revenue": frame["revenue"].map(_num),
-                "share of revenue": frame["revenue_share"].map(_pct),
+                "revenue": frame["revenue"].map(num),
+                "share of revenue": frame["revenue_share"].map(pct),
                 "vs last month": frame["growth"].map(_growth),
             }
         )
-        _html(
-            _TABLE_CSS
-            + '<div class="cl-table">'
-            + shown.to_html(index=False)
-            + "</div>"
-        )
+        show_table(shown)
 
     def new_vs_existing(self) -> None:
         """Revenue from new versus existing customers over the last 12 months."""
         ds = self.p.dataset
         if ds.orders is None:
-            _markdown("*Skipped: needs an orders table.*")
+            markdown("*Skipped: needs an orders table.*")
             return
         from churnlab.plots.sales import revenue_new_vs_existing as plot_split
         from churnlab.sales import revenue_new_vs_existing
 
         frame = self._run(revenue_new_vs_existing, ds, as_of=self.p.as_of)
         frame = frame[frame["period"] > self.p.period - pd.DateOffset(months=12)]
-        _show_figure(plot_split(frame))
+        show_figure(plot_split(frame))
 
     # -------------------------------------------------------------- publishing
 
@@ -380,12 +371,10 @@ class SalesReport:
         self.checks["KPI rates lie in [0, 1]"] = bool(
             ((bounded >= 0) & (bounded <= 1)).all()
         )
-        lines = [f"- {'✔' if ok else '✘'} {name}" for name, ok in self.checks.items()]
-        _markdown("**Invariants**\n\n" + "\n".join(lines))
-        check_invariants(self.checks)
+        notes = []
         missing = self.kpis[self.kpis["missing"].astype(bool)]
         if len(missing):
-            _markdown(
+            notes.append(
                 "**Inputs not in the data:** "
                 + "; ".join(
                     f"{r.kpi.replace('_', ' ')} needs {r.missing}"
@@ -394,31 +383,13 @@ class SalesReport:
                 + ". Pass them as report parameters "
                 "(e.g. `--param market_size=250000`)."
             )
-        for note in self.notes:
-            _markdown(f"**Excluded by rule:** {note}")
-        changed = restatements(previous_metrics, self.metrics)
-        if previous_metrics is None:
-            _markdown("**Restatements:** first publication of this month.")
-        elif changed.empty:
-            _markdown(
-                "**Restatements:** none; every number matches the earlier publication."
-            )
-        else:
-            _markdown(
-                "**Restatements:** late data changed numbers published earlier "
-                "for this month:"
-            )
-            _html(
-                _TABLE_CSS
-                + '<div class="cl-table">'
-                + changed.to_html(index=False)
-                + "</div>"
-            )
-        doc = save_metrics(self.p, self.metrics, output_dir)
-        ds = self.p.dataset
-        tables = ", ".join(f"{n} ({ds.info[n].n_rows:,} rows)" for n in ds.tables)
-        _markdown(
-            f"**Data:** {tables}. Fingerprint `{doc['data_fingerprint'][:19]}…`, "
-            f"churnlab {doc['churnlab_version']}."
+        notes += [f"**Excluded by rule:** {note}" for note in self.notes]
+        doc = publish(
+            self.p,
+            self.metrics,
+            self.checks,
+            notes=notes,
+            output_dir=output_dir,
+            previous_metrics=previous_metrics,
         )
         self.metrics_doc_ = doc
