@@ -1,28 +1,56 @@
-# The README's two commands are `make report` and `make test`; each sets up .venv first.
+# The README's two commands are `make report` and `make test`; each sets up .venv
+# first, installing exactly the versions pinned in requirements/lock.txt (uv when
+# it is on PATH, pip otherwise). `make lock` refreshes the lock from pyproject.toml.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DATA   ?= data/sample
+LABSTAMP := $(VENV)/.installed-lab
+LOCK   := requirements/lock.txt
+LABLOCK := requirements/lock-lab.txt
+DATA   ?=
 MONTH  ?=
 OUT    ?= reports
+UV     := $(shell command -v uv 2>/dev/null)
 
-.PHONY: report test test-fast lint format bench sample clean
+.PHONY: report test test-fast lint format bench sample clean lock lock-check lab
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# install(lockfile): the venv holds exactly the lock, plus churnlab itself (editable)
+ifdef UV
+define install
+	$(UV) pip sync --quiet --python $(BIN)/python $(1)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+endef
+else
+define install
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	$(BIN)/python -m pip install --quiet -r $(1)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+endef
+endif
+
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(call install,$(LOCK))
+	rm -f $(LABSTAMP)
 	touch $(STAMP)
 
-report: $(STAMP)
-	$(BIN)/churnlab report all --data $(DATA) --out $(OUT) $(if $(MONTH),--month $(MONTH),)
+$(LABSTAMP): $(LABLOCK) $(STAMP)
+	$(call install,$(LABLOCK))
+	touch $(LABSTAMP)
 
-test: $(STAMP) lint
+report: $(STAMP)
+	$(BIN)/churnlab report all --out $(OUT) $(if $(DATA),--data $(DATA),) $(if $(MONTH),--month $(MONTH),)
+
+test: $(STAMP) lock-check lint
 	$(BIN)/pytest --doctest-modules churnlab tests
 
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not spark" --doctest-modules churnlab tests
+	$(BIN)/pytest -m "not spark and not slow" --doctest-modules churnlab tests
+
+lab: $(LABSTAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name churnlab --display-name "churnlab (.venv)"
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -31,6 +59,14 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# the lock must satisfy pyproject.toml; fails with the command that fixes it
+lock-check: $(STAMP)
+	$(BIN)/python requirements/check_lock.py
+
+lock:
+	uv pip compile pyproject.toml --extra dev --extra spark --universal --python-version 3.11 -o $(LOCK)
+	uv pip compile pyproject.toml --extra dev --extra spark --extra lab --universal --python-version 3.11 -c $(LOCK) -o $(LABLOCK)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
