@@ -72,7 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 sample: $(STAMP)
-	$(BIN)/python -m churnlab.sample --out data/sample
+	$(BIN)/python -m churnlab.sample --out churnlab/sample/data
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache spark-warehouse

@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--to", dest="end", metavar="YYYY-MM", help="last month of a backfill"
     )
-    rep.add_argument("--data", default="data/sample", help="dataset folder")
+    rep.add_argument(
+        "--data", default=None, help="dataset folder (default: the bundled sample)"
+    )
     rep.add_argument("--segment", help="customer segment to filter to")
     rep.add_argument("--out", default="reports", help="output root (default: reports)")
     rep.add_argument(

@@ -10,8 +10,10 @@ import papermill
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
-REPORTS = [p for p in NOTEBOOKS if p.parent.name == "reports"]
+NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb")) + sorted(
+    (ROOT / "churnlab" / "reports" / "notebooks").glob("*.ipynb")
+)
+REPORTS = [p for p in NOTEBOOKS if p.parent.parent.name == "reports"]
 
 
 def test_there_are_report_notebooks():

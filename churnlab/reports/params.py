@@ -75,11 +75,18 @@ def latest_complete_month(ds: Dataset) -> str:
     return as_of.strftime("%Y-%m")
 
 
+def sample_data_dir() -> Path:
+    """Folder of the bundled sample company (package data, shipped in the wheel)."""
+    from churnlab.sample import DATA_DIR
+
+    return DATA_DIR
+
+
 def check_params(
     *,
     report: str = "churn",
     month: str | None = None,
-    data_dir: str | Path = "data/sample",
+    data_dir: str | Path | None = None,
     segment: str | None = None,
     as_of: str | None = None,
     inactivity_days: int = 90,
@@ -95,8 +102,8 @@ def check_params(
         Report name, for messages and ``metrics.json``.
     month : str or None
         ``YYYY-MM``; None picks the data's latest complete month.
-    data_dir : path
-        Folder holding the dataset's tables.
+    data_dir : path, optional
+        Folder holding the dataset's tables; None or "" is the bundled sample.
     segment : str or None
         A value of ``customers.segment`` to filter every table to.
     as_of : str or None
@@ -141,7 +148,7 @@ def check_params(
         raise ParameterError(
             f"gross_margin={gross_margin!r} must be a fraction in (0, 1], e.g. 0.8."
         )
-    folder = Path(data_dir)
+    folder = Path(data_dir) if data_dir else sample_data_dir()
     if dataset is None:
         if not folder.is_dir():
             raise ParameterError(f"Data folder {str(folder)!r} does not exist.")

@@ -14,6 +14,7 @@ untouched and says which cell failed and why.
 from __future__ import annotations
 
 import contextlib
+from importlib import resources
 import hashlib
 import json
 import math
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 #: Folder holding the report notebooks (``churn.ipynb``, ``sales.ipynb``, ...).
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "reports"
+NOTEBOOK_DIR = Path(str(resources.files("churnlab.reports").joinpath("notebooks")))
 
 #: Parameters the runner sets itself; a user cannot pass them.
 _RUNNER_PARAMS = {"output_dir", "previous_metrics"}
@@ -113,7 +114,7 @@ def run_report(
     name: str,
     *,
     month: str | None = None,
-    data_dir: str | os.PathLike[str] = "data/sample",
+    data_dir: str | os.PathLike[str] | None = None,
     segment: str | None = None,
     out: str | os.PathLike[str] = "reports",
     parameters: Mapping[str, Any] | None = None,
@@ -128,8 +129,8 @@ def run_report(
         Report name, e.g. ``"churn"`` (see :func:`available_reports`).
     month : str, optional
         ``YYYY-MM``; default the latest complete month of the data.
-    data_dir : path
-        Dataset folder.
+    data_dir : path, optional
+        Dataset folder; default the bundled sample company.
     segment : str, optional
         Filter every table to one customer segment.
     out : path
@@ -164,7 +165,7 @@ def run_report(
         path, {"month": month, "data_dir": data_dir, "segment": segment, **extra}
     )
     p: ReportParams = check_params(
-        report=name, month=month, data_dir=str(data_dir), segment=segment, **extra
+        report=name, month=month, data_dir=data_dir, segment=segment, **extra
     )
     final = (Path(out) / name / p.month).resolve()  # the kernel runs elsewhere
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +174,7 @@ def run_report(
     executed = work / f"{name}.ipynb"
     params = {
         "month": p.month,
-        "data_dir": str(Path(data_dir).resolve()),
+        "data_dir": str(Path(p.data_dir).resolve()),
         "segment": segment,
         "output_dir": str(work),
         "previous_metrics": str(previous.resolve()) if previous.exists() else None,

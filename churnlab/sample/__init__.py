@@ -3,15 +3,16 @@
 Public names: ``sample_dataset``, ``DATA_DIR``, ``generate``, ``write``,
 ``ground_truth``, ``SAMPLE_START``, ``SAMPLE_END``.
 
-``data/sample/`` in the repository holds the default dataset (5,000 accounts,
-36 months) written by :func:`write`; ``data/README.md`` documents every table
-and column and the planted parameters. When churnlab is installed without the
+``churnlab/sample/data/`` (package data, shipped in the wheel) holds the default
+dataset (5,000 accounts, 36 months) written by :func:`write`; ``data/README.md``
+documents every table and column and the planted parameters. When churnlab is installed without the
 repository, :func:`sample_dataset` regenerates the same data in memory.
 """
 
 from __future__ import annotations
 
 import functools
+from importlib import resources
 from pathlib import Path
 
 from churnlab.contract import Dataset, load_dataset
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 #: Folder of the committed default sample dataset.
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+DATA_DIR = Path(str(resources.files("churnlab.sample").joinpath("data")))
 
 
 @functools.lru_cache(maxsize=1)

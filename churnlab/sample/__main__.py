@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m churnlab.sample --out data/sample
+    python -m churnlab.sample --out churnlab/sample/data
     python -m churnlab.sample --out /tmp/big --accounts 100000 --format parquet
 
 Writes one file per table (``<table>.csv`` or ``<table>.parquet``; ``events`` is

@@ -17,7 +17,7 @@ from churnlab.errors import ReportError
 from churnlab.reports import runner
 from tests.conftest import ROOT, real_file
 
-SAMPLE = ROOT / "data" / "sample"
+SAMPLE = ROOT / "churnlab" / "sample" / "data"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import churnlab as cl
 from churnlab import cli
 from tests.conftest import ROOT
 
-SAMPLE = ROOT / "data" / "sample"
+SAMPLE = ROOT / "churnlab" / "sample" / "data"
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from churnlab.sample import generator as gen
 
 END_EXCL = pd.Timestamp(gen.SAMPLE_END) + pd.Timedelta(days=1)
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+DATA_DIR = Path(__file__).resolve().parents[2] / "churnlab" / "sample" / "data"
 
 COLUMNS = {
     "customers": ["customer_id", "signup_at", "segment", "country", "channel", "plan"],
@@ -504,7 +504,7 @@ def test_assert_same_tolerates_only_float_noise():
 
 
 @pytest.mark.skipif(
-    not (DATA_DIR / "ground_truth.json").exists(), reason="no data/sample"
+    not (DATA_DIR / "ground_truth.json").exists(), reason="no churnlab/sample/data"
 )
 def test_committed_sample_matches_generator(truth):
     committed = json.loads((DATA_DIR / "ground_truth.json").read_text())
