@@ -5,8 +5,7 @@ Public names: ``sample_dataset``, ``DATA_DIR``, ``generate``, ``write``,
 
 ``churnlab/sample/data/`` (package data, shipped in the wheel) holds the default
 dataset (5,000 accounts, 36 months) written by :func:`write`; ``data/README.md``
-documents every table and column and the planted parameters. When churnlab is installed without the
-repository, :func:`sample_dataset` regenerates the same data in memory.
+documents every table and column and the planted parameters.
 """
 
 from __future__ import annotations
