@@ -926,18 +926,19 @@ def validate(
     snap = None
     if isinstance(data, str | os.PathLike):
         snap, line_label = engine.snapshot(data, table=name, string_columns=text_cols)
-        raw = snap.mutate(
-            **{_LINE: snap.rowid() + (2 if line_label == "line" else 1)}
-        )
+        raw = snap.mutate(**{_LINE: snap.rowid() + (2 if line_label == "line" else 1)})
     else:
         raw = engine.to_table(data, string_columns=text_cols)
     raw = _rename(raw, spec, columns)
     _check_columns(raw, spec)
-    if isinstance(data, pd.DataFrame) and data.empty:
+    if (isinstance(data, pd.DataFrame) and data.empty) or (
+        snap is not None and not engine.scalar(snap.count())
+    ):
         raise ContractError(
             spec.name,
             None,
-            "the table is empty (0 rows)",
+            "the table is empty (0 rows)"
+            + (f" in {os.fspath(data)}" if snap is not None else ""),
             fix="Load a table with data, or leave it out of the dataset.",
         )
     absent = {
