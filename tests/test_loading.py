@@ -17,7 +17,6 @@ import pytest
 import churnlab as cl
 from churnlab import contract, engine
 from churnlab.errors import ChurnlabWarning, ContractError, ParameterError
-
 from tests.conftest import real_file
 
 D = pd.Timestamp
