@@ -393,6 +393,7 @@ class Dataset:
         tz: str = "UTC",
         source: str = "",
         files: Mapping[str, str] | None = None,
+        fingerprints: Mapping[str, tuple[int, int, int]] | None = None,
     ) -> None:
         for name in TABLES:
             setattr(self, name, tables.get(name))
@@ -400,7 +401,11 @@ class Dataset:
         self.tz = tz
         self.source = source
         self.files = dict(files or {})
-        self.fingerprints = engine.fingerprint(self.files.values())
+        self.fingerprints = (
+            dict(fingerprints)
+            if fingerprints is not None
+            else engine.fingerprint(self.files.values())
+        )
 
     def verify_unchanged(self) -> None:
         """Raise if a file this Dataset was read from changed since it was loaded.
@@ -650,6 +655,8 @@ def load_dataset(
         tz or config.get("tz") or "UTC",
         "tz in dataset.toml" if (not tz and config.get("tz")) else "tz=",
     )
+    # taken before reading, so a change during the load is caught too
+    fingerprints = engine.fingerprint(files.values())
     validated: dict[str, ir.Table] = {}
     info: dict[str, TableInfo] = {}
     for name, obj in found.items():
@@ -675,7 +682,14 @@ def load_dataset(
             ChurnlabWarning,
             stacklevel=2,
         )
-    return Dataset(validated, info, tz=tz, source=label, files=files)
+    return Dataset(
+        validated,
+        info,
+        tz=tz,
+        source=label,
+        files=files,
+        fingerprints=fingerprints,
+    )
 
 
 def _check_errors(errors: str) -> None:
@@ -948,7 +962,7 @@ def validate(
     }
     if absent:
         raw = raw.mutate(**absent)
-    out, info = _check_rows(raw, spec, tz, fmts, errors, line_label)
+    out, info = _check_rows(raw, spec, tz, fmts, errors, line_label, tuple(absent))
     if snap is not None:
         # the typed table becomes the snapshot: later queries neither re-read
         # the file nor re-type its columns
@@ -1119,7 +1133,11 @@ def _typed_column(
         if vtype.is_string():
             # "12345.0" (a float id written as text) is the id 12345, as it is
             # when the same column arrives as numbers
-            return value.strip().re_replace(r"^(-?\d+)\.0*$", r"\1")
+            text = value.strip()
+            return ibis.cases(
+                (text.re_search(r"^-?[0-9]+\.0*$"), text.substr(0, text.find("."))),
+                else_=text,
+            )
         if vtype.is_integer():
             return value.cast("string")
         raise ContractError(
@@ -1367,7 +1385,13 @@ def _check_rows(
     formats: Mapping[str, str] | None = None,
     errors: str = "raise",
     line_label: str | None = None,
+    filled: tuple[str, ...] = (),
 ) -> tuple[ir.Table, TableInfo]:
+    """Type the columns, run every row check in one pass, raise or exclude.
+
+    ``filled`` names the columns the contract added as all null (absent
+    optional columns); examples leave them out.
+    """
     formats = formats or {}
     data_cols = [c for c in raw.columns if c != _LINE]
     raw, n_identical, dup_rule = _exact_duplicates(
@@ -1399,8 +1423,12 @@ def _check_rows(
                     col.name,
                     f"{what} is missing (null)",
                     raw[col.name].isnull(),
-                    # the whole row, so it can be found at the source
-                    tuple(dict.fromkeys(show + tuple(data_cols)))[:12],
+                    # the whole row as given, so it can be found at the source
+                    tuple(
+                        dict.fromkeys(
+                            show + tuple(c for c in data_cols if c not in filled)
+                        )
+                    )[:12],
                     "Fill or remove these rows at the source; churnlab does not guess.",
                 )
             )
@@ -1512,7 +1540,7 @@ def _check_rows(
             else:
                 bad = bad | chk.predicate.fill_null(False)
         kept = raw.filter(~bad)
-        out2, info = _check_rows(kept, spec, tz, formats, "raise", line_label)
+        out2, info = _check_rows(kept, spec, tz, formats, "raise", line_label, filled)
         for chk, n in problems:
             rule = f"{chk.column}: {chk.problem}" if chk.column else chk.problem
             info.dropped[rule] = info.dropped.get(rule, 0) + n

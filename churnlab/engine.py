@@ -222,9 +222,40 @@ def _read_parquet(con: Any, files: list[str]) -> ir.Table:
     return con.table(view)
 
 
+def _csv_header(path: str) -> list[str] | None:
+    """Column names from a CSV file's first line, or None if unsure."""
+    import csv
+    import gzip
+
+    try:
+        opener = gzip.open if path.lower().endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            line = fh.readline()
+    except (OSError, UnicodeDecodeError, EOFError):
+        return None
+    best = max((",", "\t", ";", "|"), key=line.count)
+    names = next(csv.reader([line], delimiter=best), None)
+    return [n.strip() for n in names] if names else None
+
+
 def _read_csv(
     con: Any, files: list[str], string_columns: tuple[str, ...], **options: Any
 ) -> ir.Table:
+    header = _csv_header(files[0]) if string_columns else None
+    if header and len(set(header)) == len(header):
+        # one read: the text columns are typed up front
+        wanted = {c: "VARCHAR" for c in string_columns if c in header}
+        if wanted and "all_varchar" not in options:
+            try:
+                table = con.read_csv(files, types=wanted, **options)
+            except Exception as err:  # the header guess was wrong: read twice
+                if not _is_duckdb_error(err):
+                    raise
+            else:
+                if all(
+                    table.schema()[c].is_string() for c in wanted if c in table.columns
+                ):
+                    return table
     table = con.read_csv(files, **options)
     wanted = {
         c: "VARCHAR"

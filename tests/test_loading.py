@@ -520,6 +520,7 @@ def test_null_id_examples_show_the_whole_row_and_its_line(tmp_path):
         cl.load_dataset(tmp_path)
     ex = info.value.examples
     assert ex["line"].tolist() == [3]  # line 1 is the header
+    assert "end" not in ex.columns  # added by the contract, not in the file
     assert ex[["start", "mrr", "plan"]].values.tolist() == [["2026-02-03", 7, "basic"]]
 
 
