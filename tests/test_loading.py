@@ -548,7 +548,7 @@ def test_a_loaded_dataset_is_one_snapshot_and_verifies_its_files(tmp_path):
 def test_metric_calls_on_a_dataset_do_not_validate_again(monkeypatch):
     frame = pd.DataFrame(
         {"customer_id": ["a", "b"], "start": ["2026-01-01", "2026-02-01"]}
-    ).assign(mrr=10.0)
+    ).assign(mrr=10.0, end=None)
     ds = cl.load_dataset({"subscriptions": frame})
     calls = []
     real = contract.validate
