@@ -131,8 +131,10 @@ _EMAILS_PER_DEAL = 1.0
 # sales inputs and contract terms (drawn from their own random stream, so every
 # other table is the same with or without them)
 _EXPECTED_CLOSE_FACTOR = (-0.15, 0.35)  # lognormal (mu, sigma) x the true cycle
-_CONTRACT_MONTHS = (np.array([12, 24, 36]), np.array([[0.70, 0.25, 0.05],
-                                                       [0.45, 0.35, 0.20]]))
+_CONTRACT_MONTHS = (
+    np.array([12, 24, 36]),
+    np.array([[0.70, 0.25, 0.05], [0.45, 0.35, 0.20]]),
+)
 _SETUP_FEE = np.array([1_500.0, 5_000.0])  # one-time fee by deal segment, if any
 _SETUP_FEE_SHARE = 0.5
 _RESPONSE_OUTCOMES = {"call": "connected", "email": "replied"}
@@ -1349,9 +1351,7 @@ def _truth(n_accounts, seed, cal, events_months, p, tables) -> dict[str, Any]:
             "marketing_per_lead": _MARKETING_PER_LEAD,
             "market_size_start": _MARKET_SIZE,
             "contract_months": [int(m) for m in _CONTRACT_MONTHS[0]],
-            "setup_fee": dict(
-                zip(_SEGMENTS[1:], map(float, _SETUP_FEE), strict=True)
-            ),
+            "setup_fee": dict(zip(_SEGMENTS[1:], map(float, _SETUP_FEE), strict=True)),
             "setup_fee_share": _SETUP_FEE_SHARE,
         },
         "segments": list(_SEGMENTS[1:]),
