@@ -541,7 +541,7 @@ _COLUMNS = [
 
 def sales_kpis(
     data: Any,
-    *,
+    *args: Any,
     period: Any = None,
     as_of: Any = None,
     **params: Any,
@@ -555,6 +555,9 @@ def sales_kpis(
         orders, subscriptions, deals, leads, targets, activities and
         sales_inputs it holds; a KPI whose table or input is absent is NaN and
         ``missing`` names it.
+    *args
+        A period passed by position (the former call) still works, with a
+        ``FutureWarning`` naming ``period=``.
     period : str or (date, date), optional
         ``"YYYY-MM"``, ``"YYYY-Qn"``, ``"YYYY"`` or a ``(first_day, last_day)``
         pair. Default: the data's last complete month. KPIs read from a
@@ -621,6 +624,16 @@ def sales_kpis(
     >>> k.set_index("kpi").loc["win_rate", "types"]
     'growth, efficiency, output'
     """
+    if args:
+        if len(args) > 1 or period is not None:
+            raise ParameterError("sales_kpis takes one dataset; pass period=...")
+        warnings.warn(
+            f"sales_kpis(data, {args[0]!r}) is deprecated; call "
+            f"sales_kpis(data, period={args[0]!r}).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        period = args[0]
     _check_params(params)
     ds = contract.load_dataset(data)
     if period is None:

@@ -11,7 +11,7 @@ import pytest
 
 import churnlab as cl
 from churnlab import engine
-from churnlab.errors import ChurnlabWarning, ParameterError
+from churnlab.errors import ChurnlabWarning
 from tests.conftest import real_file
 
 
