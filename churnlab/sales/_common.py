@@ -24,6 +24,8 @@ import pandas as pd
 from churnlab import contract, periods
 from churnlab.errors import ChurnlabWarning, ParameterError
 
+__all__: list[str] = []  # private helpers of the sales modules
+
 _SECONDS_PER_DAY = 86_400.0
 
 _PERIOD_DOC = """\
