@@ -20,6 +20,7 @@ from churnlab.sales._common import (
     _closed_at,
     _dataset,
     _days,
+    _default_period,
     _docs,
     _groups,
     _in,
@@ -345,6 +346,7 @@ def sales_velocity(
     data : Dataset, DataFrame, path or ibis.Table
         Deals.
     {period}
+        Default: the data's last complete month.
     by : str or list of str, optional
         Deal columns to break down by.
     {sas_of}
@@ -380,6 +382,8 @@ def sales_velocity(
     deals = ds.table("deals")
     by_cols = _by_list(by)
     _check_by(deals, "deals", by_cols)
+    if period is None:
+        period = _default_period(ds, as_of)
     w = _window(period, as_of=as_of, latest=_latest(ds, "deals"))
     closed_in = _in(_closed_at(deals), w)
     won = _won_by(deals, w.end) & closed_in

@@ -12,6 +12,7 @@ from churnlab import contract, engine, periods
 from churnlab.errors import ParameterError
 from churnlab.sales._common import (
     _closed_at,
+    _default_period,
     _docs,
     _in,
     _int,
@@ -139,7 +140,7 @@ def pipeline_coverage(
     data : Dataset or path
         Holds ``deals`` and ``targets``.
     {period}
-        Default: the month holding the data's last day.
+        Default: the data's last complete month (or the month of ``as_of``).
     by : str or None, default "owner"
         Per owner (``"owner"``) or one total row (None).
     at : date-like, optional
@@ -177,8 +178,7 @@ def pipeline_coverage(
     ds = data if isinstance(data, contract.Dataset) else contract.load_dataset(data)
     latest = _latest(ds, "deals", "targets")
     if period is None:
-        day = periods.resolve_as_of(as_of, latest=latest, freq="D")
-        period = f"{day:%Y-%m}"
+        period = _default_period(ds, as_of)
     w = _window(period, as_of=as_of, latest=latest)
     when = w.start if at is None else periods.parse_date(at, name="at")
     if not w.start <= when < (w.full_end or w.end):

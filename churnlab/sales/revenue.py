@@ -14,6 +14,7 @@ from churnlab.errors import ParameterError
 from churnlab.sales._common import (
     _calendar,
     _dataset,
+    _default_period,
     _docs,
     _in,
     _int,
@@ -54,6 +55,7 @@ def sales_by_location(
         Orders (``location`` column, or a Dataset whose customers have a
         ``country``).
     {period}
+        Default: the data's last complete month.
     {sas_of}
 
     Returns
@@ -86,6 +88,8 @@ def sales_by_location(
     """
     ds = _dataset(data, "orders")
     orders = _location(ds, ds.table("orders"))
+    if period is None:
+        period = _default_period(ds, as_of)
     w = _window(period, as_of=as_of, latest=_latest(ds, "orders"))
     prev = w.shift(months=w.months) if w.start is not None and w.months else None
     if w.start is not None and prev is None:
