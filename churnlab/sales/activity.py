@@ -14,6 +14,7 @@ from churnlab.sales._common import (
     _check_by,
     _complete,
     _dataset,
+    _docs,
     _in,
     _int,
     _latest,
@@ -29,6 +30,7 @@ __all__ = ["sales_activity"]
 _NOT_HELD = ("no_show", "no-show", "noshow", "cancelled", "canceled", "rescheduled")
 
 
+@_docs
 def sales_activity(
     data: Any,
     *,

@@ -13,7 +13,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from churnlab import engine, periods
+from churnlab import engine
 from churnlab.sales._common import (
     _by_list,
     _check_by,
@@ -23,6 +23,7 @@ from churnlab.sales._common import (
     _dataset,
     _days,
     _deal_rows,
+    _default_period,
     _docs,
     _fit_aj,
     _groups,
@@ -34,6 +35,7 @@ from churnlab.sales._common import (
     _ratio,
     _tidy_keys,
     _untied,
+    _Window,
     _window,
     _won_by,
 )
@@ -41,6 +43,19 @@ from churnlab.sales._common import (
 __all__ = ["win_rates", "sales_cycle", "deal_outcomes_by_age", "deal_flows"]
 
 
+def _cohort(
+    data: Any, by: Any, period: Any, as_of: Any
+) -> tuple[pd.DataFrame, list[str], _Window]:
+    """One row per deal created in ``period``: outcome and age at ``as_of``."""
+    ds = _dataset(data, "deals")
+    deals = ds.table("deals")
+    by_cols = _by_list(by)
+    _check_by(deals, "deals", by_cols)
+    w = _window(period, as_of=as_of, latest=_latest(ds, "deals"), follow=True)
+    return engine.execute(_deal_rows(deals, w, by_cols)), by_cols, w
+
+
+@_docs
 def win_rates(
     data: Any,
     *,
@@ -99,12 +114,7 @@ def win_rates(
     >>> bool((w["win_rate"] < 0.35).all())
     True
     """
-    ds = _dataset(data, "deals")
-    deals = ds.table("deals")
-    by_cols = _by_list(by)
-    _check_by(deals, "deals", by_cols)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "deals"), follow=True)
-    rows = engine.execute(_deal_rows(deals, w, by_cols))
+    rows, by_cols, w = _cohort(data, by, period, as_of)
     out = []
     for key, g in _groups(rows, by_cols):
         won = int((g["outcome"] == 1).sum())
@@ -188,12 +198,7 @@ def sales_cycle(
     >>> c["cycle_days_median"].round(-1).tolist()
     [100.0, 50.0]
     """
-    ds = _dataset(data, "deals")
-    deals = ds.table("deals")
-    by_cols = _by_list(by)
-    _check_by(deals, "deals", by_cols)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "deals"), follow=True)
-    rows = engine.execute(_deal_rows(deals, w, by_cols))
+    rows, by_cols, w = _cohort(data, by, period, as_of)
     out = []
     for key, g in _groups(rows, by_cols):
         won = g.loc[g["outcome"] == 1, "duration_days"]
@@ -261,12 +266,7 @@ def deal_outcomes_by_age(
     >>> bool(a["won"].is_monotonic_increasing)
     True
     """
-    ds = _dataset(data, "deals")
-    deals = ds.table("deals")
-    by_cols = _by_list(by)
-    _check_by(deals, "deals", by_cols)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "deals"), follow=True)
-    rows = engine.execute(_deal_rows(deals, w, by_cols))
+    rows, by_cols, w = _cohort(data, by, period, as_of)
     frames = []
     for key, g in _groups(rows, by_cols):
         if g.empty or not (g["outcome"] > 0).any():
@@ -373,8 +373,7 @@ def deal_flows(
     by_cols = _by_list(by)
     _check_by(deals, "deals", by_cols)
     if period is None:
-        day = periods.resolve_as_of(as_of, latest=_latest(ds, "deals"), freq="M")
-        period = f"{day:%Y-%m}"
+        period = _default_period(ds, as_of)
     w = _window(period, as_of=as_of, latest=_latest(ds, "deals"))
     closed = _closed_at(deals)
     closed_in = _in(closed, w)

@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 
+@_docs
 def lead_conversion(
     data: Any,
     *,
@@ -332,6 +333,7 @@ def pipeline_funnel(
 # ------------------------------------------------------------------ quotas etc.
 
 
+@_docs
 def sales_velocity(
     data: Any,
     *,
