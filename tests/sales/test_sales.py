@@ -411,6 +411,8 @@ def test_duckdb_and_pyspark_agree(con, ds):
         (cl.quota_attainment, {"period": "2026-01"}),
         (cl.stage_conversion, {"as_of": AS_OF}),
         (cl.lead_conversion, {"as_of": AS_OF}),
+        (cl.deal_flows, {"period": "2026-01"}),
+        (cl.pipeline_funnel, {"period": "2026-01", "as_of": AS_OF}),
     ]
     for func, kw in calls:
         pd.testing.assert_frame_equal(
