@@ -43,6 +43,9 @@ _PARAMS = {
     "of churnlab.order_churn)",
 }
 _CALENDAR = "a calendar month, quarter or year period"
+# per-period metrics read from orders: a period before the orders begin (or cut
+# by their first day) is not measured, never a partial figure
+_ORDER_SERIES = ("order_metrics", "order_churn")
 
 
 @dataclass
@@ -102,6 +105,8 @@ class _Ctx:
         freq = _calendar(w)
         if freq is None:
             return f"needs {_CALENDAR}"
+        if name in _ORDER_SERIES and not _covered(self, w.start):
+            return f"the orders do not cover all of {w.label}"
         frame = self.call((name, freq), fn, self.ds, freq=freq, as_of=self.as_of, **kw)
         if isinstance(frame, Exception):
             return str(frame)

@@ -9,6 +9,7 @@ import pytest
 import churnlab as cl
 from churnlab.errors import ParameterError
 from churnlab.sales import KPI_TYPES, SALES_KPIS
+from tests.conftest import real_file
 
 
 def d(*values):
@@ -353,3 +354,42 @@ def test_sample_kpis():
     loc = k[k["kpi"] == "sales_by_location"]
     assert loc["value"].sum() == pytest.approx(1.0)
     assert loc["denominator"].iloc[0] == _one(k, "total_revenue")["value"]
+
+
+RETAIL = real_file("online_retail", "online_retail.parquet")
+
+
+@pytest.mark.skipif(
+    not RETAIL.exists(),
+    reason="Online Retail not found in ../shared/data/real/online_retail; "
+    "set CHURNLAB_REAL_DATA",
+)
+def test_online_retail_has_no_year_before_it_and_says_what_it_assumes():
+    raw = pd.read_parquet(RETAIL)
+    raw = raw[raw["CustomerID"].notna()]
+    amount = raw["Quantity"] * raw["UnitPrice"]
+    orders = pd.DataFrame(
+        {
+            "customer_id": raw["CustomerID"].astype("int64").astype(str),
+            "order_id": raw["InvoiceNo"].astype(str),
+            "ordered_at": raw["InvoiceDate"],
+            "amount": amount,
+            "is_refund": raw["InvoiceNo"].astype(str).str.startswith("C")
+            | (amount < 0),
+            "location": raw["Country"],
+        }
+    )
+    ds = cl.load_dataset({"orders": orders})
+    with pytest.warns(cl.ChurnlabWarning):
+        k = cl.sales_kpis(ds, period="2011-11", gross_margin=0.8)
+    rev = _one(k, "total_revenue")
+    assert rev["value"] > 0 and rev["value_previous"] > 0
+    # the orders begin on 1 December 2010: November 2010 was never measured
+    assert np.isnan(rev["value_last_year"]) and np.isnan(rev["change_vs_last_year"])
+    yoy = _one(k, "revenue_growth_yoy")
+    assert np.isnan(yoy["value"]) and "2010-11" in yoy["note"]
+    margin = _one(k, "average_margin")
+    assert margin["assumed"] == "gross_margin = 0.8 (parameter)"
+    assert np.isnan(margin["value_previous"]) and np.isnan(margin["value_last_year"])
+    for kpi in ("win_rate", "nrr", "lead_conversion_rate"):
+        assert np.isnan(_one(k, kpi)["value"]) and _one(k, kpi)["missing"]
