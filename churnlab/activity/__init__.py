@@ -1,7 +1,8 @@
 """Activity churn, the leading indicator, and product-usage metrics from events.
 
 Public names: ``activity_series``, ``SIGNAL_DEFAULTS``, ``activity_signals``,
-``at_risk``, ``activity_backtest``.
+``at_risk``, ``activity_backtest``, ``lifecycle``, ``stickiness``,
+``dau_mau``, ``recurring_retention``.
 """
 
 from churnlab.activity.series import activity_series
@@ -11,6 +12,12 @@ from churnlab.activity.signals import (
     activity_signals,
     at_risk,
 )
+from churnlab.activity.usage import (
+    dau_mau,
+    lifecycle,
+    recurring_retention,
+    stickiness,
+)
 
 __all__ = [
     "activity_series",
@@ -18,4 +25,8 @@ __all__ = [
     "activity_signals",
     "at_risk",
     "activity_backtest",
+    "lifecycle",
+    "stickiness",
+    "dau_mau",
+    "recurring_retention",
 ]
