@@ -169,3 +169,27 @@ __all__ += [
 from churnlab import reports  # noqa: E402
 
 __all__ += ["reports"]
+
+from churnlab.activity import (  # noqa: E402
+    SIGNAL_DEFAULTS,
+    activity_backtest,
+    activity_series,
+    activity_signals,
+    at_risk,
+    dau_mau,
+    lifecycle,
+    recurring_retention,
+    stickiness,
+)
+
+__all__ += [
+    "activity_series",
+    "activity_signals",
+    "at_risk",
+    "activity_backtest",
+    "SIGNAL_DEFAULTS",
+    "lifecycle",
+    "stickiness",
+    "dau_mau",
+    "recurring_retention",
+]

@@ -145,6 +145,13 @@ def dates_table(dates: Sequence[pd.Timestamp]) -> ir.Table:
     return ibis.memtable(frame)
 
 
+def _spans(subscriptions: ir.Table) -> ir.Table:
+    """Subscription intervals; a missing ``end`` column means all still running."""
+    if "end" not in subscriptions.columns:
+        subscriptions = subscriptions.mutate(end=ibis.null("timestamp"))
+    return states.subscription_intervals(subscriptions)
+
+
 def mrr_at(
     subscriptions: ir.Table, dates: ir.Table, *, cutoff: pd.Timestamp
 ) -> ir.Table:
@@ -156,7 +163,7 @@ def mrr_at(
     ``ever_paid`` says whether MRR was above zero at some boundary up to ``t``.
     Customers whose state never changed by ``t`` have no row.
     """
-    spans = states.subscription_intervals(subscriptions)
+    spans = _spans(subscriptions)
     ch = states.changes(spans, freq="D", cutoff=cutoff)
     joined = dates.join(ch, ch.boundary <= dates.t)
     w = ibis.window(group_by=["t", "customer_id"], order_by="boundary")
@@ -186,7 +193,7 @@ def churn_after(
     A loss is a :func:`churnlab.states.changes` row whose MRR goes from above
     zero to zero (paying at ``boundary - 1 day``, not paying at ``boundary``).
     """
-    spans = states.subscription_intervals(subscriptions)
+    spans = _spans(subscriptions)
     ch = states.changes(spans, freq="D", cutoff=cutoff)
     lost = ch.filter((_.mrr_start_cents > 0) & (_.mrr_end_cents == 0))
     joined = dates.join(

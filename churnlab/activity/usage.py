@@ -149,6 +149,7 @@ def lifecycle(
         wide = wide.reset_index().merge(grid, on=["idx", *cols], how="right")
     else:
         wide = wide.reindex(pd.Index(grid_idx, name="idx")).reset_index()
+    wide.columns.name = None
     wide[_STATUSES] = wide[_STATUSES].fillna(0).astype("int64")
     wide["active"] = wide["new"] + wide["returning"] + wide["resurrecting"]
     wide = wide.sort_values([*cols, "idx"], ignore_index=True)
