@@ -539,7 +539,7 @@ def activity_backtest(
     >>> import churnlab as cl
     >>> bt = cl.activity_backtest(cl.sample_dataset(), as_of="2026-10-31")
     >>> overall = bt[bt.scope == "overall"].iloc[0]
-    >>> bool(overall.lift > 2)
+    >>> bool(overall.lift > 1.5)
     True
     """
     freq = periods.check_freq(freq)
