@@ -172,6 +172,7 @@ __all__ += ["reports"]
 
 from churnlab.activity import (  # noqa: E402
     SIGNAL_DEFAULTS,
+    account_activity,
     activity_backtest,
     activity_series,
     activity_signals,
@@ -188,6 +189,7 @@ __all__ += [
     "at_risk",
     "activity_backtest",
     "SIGNAL_DEFAULTS",
+    "account_activity",
     "lifecycle",
     "stickiness",
     "dau_mau",

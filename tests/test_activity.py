@@ -88,7 +88,8 @@ def hand_dataset():
     customers = pd.DataFrame(
         {
             "customer_id": [*ids, "TRIAL"],
-            "signup_at": [pd.Timestamp("2025-05-18")] * 5 + [pd.Timestamp("2026-03-01")],
+            "signup_at": [pd.Timestamp("2025-05-18")] * 5
+            + [pd.Timestamp("2026-03-01")],
             "segment": ["SMB", "Enterprise", "SMB", "Mid-Market", "SMB", "SMB"],
         }
     )
@@ -255,9 +256,7 @@ def account_events(draw):
                         "timestamp": T - pd.Timedelta(days=d + 1, hours=-3),
                     }
                 )
-    rows.append(
-        {"user_id": "z", "account_id": "A0", "event": "x", "timestamp": START}
-    )
+    rows.append({"user_id": "z", "account_id": "A0", "event": "x", "timestamp": START})
     return pd.DataFrame(rows)
 
 
@@ -334,9 +333,7 @@ def test_backtest_hand_made_churn():
     ds = hand_dataset()
     subs = engine.execute(ds.subscriptions)
     subs.loc[subs.customer_id == "SLIDE", "end"] = pd.Timestamp("2026-04-20")
-    ds = cl.load_dataset(
-        {"events": hand_events(), "subscriptions": subs}, tz="UTC"
-    )
+    ds = cl.load_dataset({"events": hand_events(), "subscriptions": subs}, tz="UTC")
     bt = cl.activity_backtest(ds, as_of="2026-07-31", baseline_weeks=8)
     apr = bt[(bt.scope == "period") & (bt.period == "2026-04-01")].iloc[0]
     assert apr.horizon_complete
@@ -380,7 +377,9 @@ def test_lifecycle_hand_computed():
             "resurrecting": [0, 0, 1],
             "dormant": [0, 1, 1],
         },
-        index=pd.DatetimeIndex(pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]), name="period"),
+        index=pd.DatetimeIndex(
+            pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]), name="period"
+        ),
     )
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert lc.left_censored.tolist() == [True, False, False]
@@ -417,7 +416,9 @@ def _brute_lifecycle(ev, freq, last):
 @settings(max_examples=25)
 @given(
     st.lists(
-        st.tuples(st.sampled_from("abcdef"), st.integers(0, 120)), min_size=1, max_size=40
+        st.tuples(st.sampled_from("abcdef"), st.integers(0, 120)),
+        min_size=1,
+        max_size=40,
     ),
     st.sampled_from(["W", "M"]),
 )
@@ -438,15 +439,15 @@ def test_lifecycle_matches_brute_force_and_reconciles(pairs, freq):
         ev.assign(timestamp=ev.timestamp), "W-SUN" if freq == "W" else "M", last
     )
     got = lc[["active", "new", "returning", "resurrecting", "dormant"]]
-    pd.testing.assert_frame_equal(
-        got.reset_index(drop=True), want, check_dtype=False
-    )
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
     assert (lc.active == lc.new + lc.returning + lc.resurrecting).all()
     assert (lc.active.shift(1).fillna(0) == lc.active_previous).all()
 
 
 def test_lifecycle_accounts_by_segment(sample):
-    lc = cl.lifecycle(sample, freq="M", count_by="account", by="segment", as_of="2026-10-31")
+    lc = cl.lifecycle(
+        sample, freq="M", count_by="account", by="segment", as_of="2026-10-31"
+    )
     assert set(lc.segment) == {"SMB", "Mid-Market", "Enterprise"}
     for _seg, g in lc.groupby("segment"):
         assert (g.active.shift(1).fillna(0) == g.active_previous).all()
@@ -530,7 +531,9 @@ def _brute_recurring(ev, freq, last, bounded):
 @settings(max_examples=25)
 @given(
     st.lists(
-        st.tuples(st.sampled_from("abcdef"), st.integers(0, 150)), min_size=1, max_size=40
+        st.tuples(st.sampled_from("abcdef"), st.integers(0, 150)),
+        min_size=1,
+        max_size=40,
     ),
     st.booleans(),
 )

@@ -1,13 +1,14 @@
 """Activity churn, the leading indicator, and product-usage metrics from events.
 
 Public names: ``activity_series``, ``SIGNAL_DEFAULTS``, ``activity_signals``,
-``at_risk``, ``activity_backtest``, ``lifecycle``, ``stickiness``,
+``at_risk``, ``activity_backtest``, ``account_activity``, ``lifecycle``, ``stickiness``,
 ``dau_mau``, ``recurring_retention``.
 """
 
 from churnlab.activity.series import activity_series
 from churnlab.activity.signals import (
     SIGNAL_DEFAULTS,
+    account_activity,
     activity_backtest,
     activity_signals,
     at_risk,
@@ -25,6 +26,7 @@ __all__ = [
     "activity_signals",
     "at_risk",
     "activity_backtest",
+    "account_activity",
     "lifecycle",
     "stickiness",
     "dau_mau",

@@ -168,9 +168,7 @@ def mrr_at(
     joined = dates.join(ch, ch.boundary <= dates.t)
     w = ibis.window(group_by=["t", "customer_id"], order_by="boundary")
     ranked = joined.mutate(
-        last=_.boundary.max().over(
-            ibis.window(group_by=["t", "customer_id"])
-        ),
+        last=_.boundary.max().over(ibis.window(group_by=["t", "customer_id"])),
         paid_so_far=(_.mrr_end_cents > 0).cast("int64").max().over(w),
     )
     return ranked.filter(_.boundary == _.last).select(

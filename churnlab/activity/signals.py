@@ -1,7 +1,7 @@
 """Early-warning signals for paying accounts, the at-risk list and its backtest.
 
 Public names: ``SIGNAL_DEFAULTS``, ``activity_signals``, ``at_risk``,
-``activity_backtest``.
+``activity_backtest``, ``account_activity``.
 
 All signals are judged per account (users rolled up to ``account_id``), at an
 instant ``t`` (a midnight), from the events strictly before ``t``, for every
@@ -25,7 +25,13 @@ from churnlab.activity import _base
 from churnlab.contract import Dataset
 from churnlab.errors import ParameterError
 
-__all__ = ["SIGNAL_DEFAULTS", "activity_signals", "at_risk", "activity_backtest"]
+__all__ = [
+    "SIGNAL_DEFAULTS",
+    "activity_signals",
+    "at_risk",
+    "activity_backtest",
+    "account_activity",
+]
 
 #: Default signal parameters, chosen from the backtest on the sample company
 #: (see :func:`activity_backtest`): an account is *slipping* when its weekly
@@ -75,7 +81,9 @@ def _params(**kwargs: Any) -> dict[str, Any]:
             "40% fall against the baseline)."
         )
     p["weeks"] = _base.check_positive_int(p["weeks"], "weeks")
-    p["baseline_weeks"] = _base.check_positive_int(p["baseline_weeks"], "baseline_weeks")
+    p["baseline_weeks"] = _base.check_positive_int(
+        p["baseline_weeks"], "baseline_weeks"
+    )
     p["dormant_days"] = _base.check_positive_int(p["dormant_days"], "dormant_days")
     p["trial_days"] = _base.check_positive_int(p["trial_days"], "trial_days", 0)
     p["trial_lookback_days"] = _base.check_positive_int(
@@ -107,7 +115,6 @@ def _signals_expr(
 ) -> ir.Table:
     """Per instant ``t`` and paying account, the activity statistics and flags."""
     n, b = p["weeks"], p["baseline_weeks"]
-    span = (n + b) * 7
     events = _base.filter_events(ds.events, cutoff=cutoff, event=event)
     days = _base.account_days(events)
     joined = dates.join(days, days.day < dates.t)
@@ -189,23 +196,28 @@ def _trials_expr(
     paid = state.filter(_.ever_paid | (_.mrr_cents > 0)).select(
         _t="t", _cid="customer_id"
     )
-    out = cand.anti_join(
-        paid, (cand.t == paid._t) & (cand.account_id == paid._cid)
-    )
+    out = cand.anti_join(paid, (cand.t == paid._t) & (cand.account_id == paid._cid))
     return out.select(
         "t",
         "account_id",
         trial_start="seen",
         trial_end="trial_end",
-        days_since_trial=_base.epoch_day(_.t) - _base.epoch_day(_.trial_end.truncate("D")),
+        days_since_trial=_base.epoch_day(_.t)
+        - _base.epoch_day(_.trial_end.truncate("D")),
     )
 
 
 def _owners(ds: Dataset) -> ir.Table | None:
     deals = ds.deals
-    if deals is None or "owner" not in deals.columns or "customer_id" not in deals.columns:
+    if (
+        deals is None
+        or "owner" not in deals.columns
+        or "customer_id" not in deals.columns
+    ):
         return None
-    won = deals.filter((_.status == "won") & _.customer_id.notnull() & _.owner.notnull())
+    won = deals.filter(
+        (_.status == "won") & _.customer_id.notnull() & _.owner.notnull()
+    )
     when = ibis.coalesce(won.closed_at, won.created_at)
     return won.group_by("customer_id").agg(owner=won.owner.argmax(when))
 
@@ -295,7 +307,9 @@ def activity_signals(
         dormant_days=dormant_days,
     )
     as_of, cutoff = _evaluate_at(ds, as_of)
-    expr = _signals_expr(ds, _base.dates_table([cutoff]), p=p, cutoff=cutoff, event=event)
+    expr = _signals_expr(
+        ds, _base.dates_table([cutoff]), p=p, cutoff=cutoff, event=event
+    )
     out = engine.execute(expr.drop("t"))
     if _coverage_note(ds, cutoff, p):
         out["slipping"] = False
@@ -608,11 +622,16 @@ def activity_backtest(
     raw["horizon_complete"] = raw["horizon_end"] <= cutoff
     raw["scope"] = "period"
     done = raw[raw["horizon_complete"]]
-    overall = done.groupby(cols, dropna=False)[
-        ["paying", "flagged", "churned_flagged", "churned_unflagged"]
-    ].sum() if cols else done[
-        ["paying", "flagged", "churned_flagged", "churned_unflagged"]
-    ].sum().to_frame().T
+    overall = (
+        done.groupby(cols, dropna=False)[
+            ["paying", "flagged", "churned_flagged", "churned_unflagged"]
+        ].sum()
+        if cols
+        else done[["paying", "flagged", "churned_flagged", "churned_unflagged"]]
+        .sum()
+        .to_frame()
+        .T
+    )
     overall = overall.reset_index(drop=not cols)
     overall["scope"] = "overall"
     overall["period"] = pd.NaT
@@ -662,3 +681,106 @@ def _scope_key(s: pd.Series) -> pd.Series:
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     den = den.astype("float64")
     return num.astype("float64") / den.where(den != 0)
+
+
+@share_docs
+def account_activity(
+    data: Any,
+    account_id: str,
+    *,
+    as_of: Any = None,
+    history_weeks: int = 26,
+    event: str | Sequence[str] | None = None,
+    threshold: float | None = None,
+    weeks: int | None = None,
+    baseline_weeks: int | None = None,
+    min_baseline: float | None = None,
+    dormant_days: int | None = None,
+) -> pd.DataFrame:
+    """One account's rolling weeks, with the baseline and limit its signal used.
+
+    Parameters
+    ----------
+    data : Dataset
+        Events and subscriptions.
+    account_id : str
+        The account.
+    as_of : date-like, optional
+        Judged at the end of this day. Default: the day of the latest event.
+    history_weeks : int, default 26
+        How many rolling weeks before ``t`` to return.
+    event, threshold, weeks, baseline_weeks, min_baseline, dormant_days
+        As for :func:`at_risk`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rolling week ``k`` (0 = the 7 days before ``t``):
+        ``k, week_start, week_end, user_days, window`` (``"recent"``,
+        ``"baseline"`` or ``"earlier"``), ``baseline``, ``limit``, ``low``.
+        ``attrs["signal"]`` holds the account's row of
+        :func:`activity_signals` (empty when it is not paying at ``t``).
+
+    Notes
+    -----
+    **Definition.** As in :func:`activity_signals`: ``limit = (1 - threshold)
+    * baseline``; a week is ``low`` when its user-days are below the limit.
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> a = cl.account_activity(cl.sample_dataset(), "C01919", as_of="2026-10-31")
+    >>> a.window.value_counts().to_dict()
+    {{'earlier': 16, 'baseline': 8, 'recent': 2}}
+    """
+    ds = _base.dataset(data)
+    history_weeks = _base.check_positive_int(history_weeks, "history_weeks")
+    p = _params(
+        threshold=threshold,
+        weeks=weeks,
+        baseline_weeks=baseline_weeks,
+        min_baseline=min_baseline,
+        dormant_days=dormant_days,
+    )
+    as_of, cutoff = _evaluate_at(ds, as_of)
+    n, b = p["weeks"], p["baseline_weeks"]
+    history_weeks = max(history_weeks, n + b)
+    events = _base.filter_events(ds.events, cutoff=cutoff, event=event).filter(
+        _.account_id == account_id
+    )
+    days = engine.execute(_base.account_days(events))
+    diff = (cutoff - days["day"]).dt.days
+    days["k"] = (diff - 1) // 7
+    per_week = days.groupby("k")["active_users"].sum()
+    k = np.arange(history_weeks)
+    out = pd.DataFrame({"k": k})
+    out["week_end"] = cutoff - pd.to_timedelta(7 * k, unit="D")
+    out["week_start"] = out["week_end"] - pd.Timedelta(days=7)
+    out["user_days"] = per_week.reindex(k, fill_value=0).to_numpy().astype("int64")
+    out["window"] = np.select([k < n, k < n + b], ["recent", "baseline"], "earlier")
+    sig = _signals_expr(
+        ds, _base.dates_table([cutoff]), p=p, cutoff=cutoff, event=event
+    ).filter(_.account_id == account_id)
+    row = engine.execute(sig.drop("t"))
+    baseline = out.loc[out["window"] == "baseline", "user_days"].sum() / b
+    out["baseline"] = float(baseline)
+    out["limit"] = float(baseline * (1 - p["threshold"]))
+    out["low"] = out["user_days"] < out["limit"]
+    out.attrs.update(
+        account_id=account_id,
+        as_of=as_of,
+        parameters=p,
+        signal=row.iloc[0].to_dict() if len(row) else {},
+    )
+    return out[
+        [
+            "k",
+            "week_start",
+            "week_end",
+            "user_days",
+            "window",
+            "baseline",
+            "limit",
+            "low",
+        ]
+    ]

@@ -109,9 +109,7 @@ def lifecycle(
     ds = _base.dataset(data)
     as_of = _base.resolve_as_of(ds, as_of, freq)
     cutoff = periods.cutoff(as_of)
-    ev, cols = _entity_events(
-        ds, count_by=count_by, cutoff=cutoff, event=event, by=by
-    )
+    ev, cols = _entity_events(ds, count_by=count_by, cutoff=cutoff, event=event, by=by)
     keys = ["entity", *cols]
     act = ev.select(*keys, idx=_base.period_index(ev.timestamp, freq)).distinct()
     w = ibis.window(group_by=keys, order_by="idx")
@@ -176,7 +174,9 @@ def lifecycle(
 def _check_sticky_freq(freq: str) -> str:
     freq = periods.check_freq(freq)
     if freq not in ("W", "M"):
-        raise ParameterError(f'freq={freq!r}: stickiness is per week ("W") or month ("M").')
+        raise ParameterError(
+            f'freq={freq!r}: stickiness is per week ("W") or month ("M").'
+        )
     return freq
 
 
@@ -235,9 +235,7 @@ def stickiness(
     ds = _base.dataset(data)
     as_of = _base.resolve_as_of(ds, as_of, freq)
     cutoff = periods.cutoff(as_of)
-    ev, cols = _entity_events(
-        ds, count_by=count_by, cutoff=cutoff, event=event, by=by
-    )
+    ev, cols = _entity_events(ds, count_by=count_by, cutoff=cutoff, event=event, by=by)
     days = ev.select("entity", *cols, day=_.timestamp.truncate("D")).distinct()
     per = days.group_by(["entity", *cols, _.day.truncate(freq).name("period")]).agg(
         days_active=_.count()
@@ -321,9 +319,7 @@ def dau_mau(
     ds = _base.dataset(data)
     as_of = _base.resolve_as_of(ds, as_of, "M")
     cutoff = periods.cutoff(as_of)
-    ev, cols = _entity_events(
-        ds, count_by=count_by, cutoff=cutoff, event=event, by=by
-    )
+    ev, cols = _entity_events(ds, count_by=count_by, cutoff=cutoff, event=event, by=by)
     days = ev.select("entity", *cols, day=_.timestamp.truncate("D")).distinct()
     daily = days.group_by([_.day.truncate("M").name("period"), *cols]).agg(
         user_days=_.count()
@@ -332,9 +328,7 @@ def dau_mau(
         mau=_.entity.nunique()
     )
     offsets = ibis.memtable(pd.DataFrame({"off": np.arange(7, dtype="int64")}))
-    spread = days.cross_join(offsets).mutate(
-        d=_.day + _.off.as_interval("D")
-    )
+    spread = days.cross_join(offsets).mutate(d=_.day + _.off.as_interval("D"))
     weekly = (
         spread.select("entity", *cols, "d")
         .distinct()
@@ -458,9 +452,7 @@ def recurring_retention(
     else:
         as_of = periods.resolve_as_of(as_of, latest=ds.latest("orders"), freq=freq)
         cutoff = periods.cutoff(as_of)
-        orders = purchases(ds).filter(
-            _.ordered_at < ibis.literal(cutoff, "timestamp")
-        )
+        orders = purchases(ds).filter(_.ordered_at < ibis.literal(cutoff, "timestamp"))
         orders = orders.mutate(entity=_.customer_id)
         orders, cols = _base.attach_attributes(orders, ds, by, key="customer_id")
         act = orders.select(
