@@ -19,6 +19,9 @@ from churnlab import periods, states
 from churnlab.contract import Dataset, as_dataset
 from churnlab.errors import ParameterError
 
+#: Nothing here is public; the helpers are shared by the activity modules.
+__all__: list[str] = []
+
 DAY_SECONDS = 86400
 
 
