@@ -620,3 +620,15 @@ def test_duckdb_and_pyspark_agree(spark_con):
     a = cl.activity_backtest(ds_duck_nodeal, as_of="2026-07-31")
     b = cl.activity_backtest(ds_spark, as_of="2026-07-31")
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+def test_a_dataset_folder_is_loaded_whole(tmp_path):
+    ds = hand_dataset()
+    for name in ("events", "subscriptions", "customers"):
+        engine.execute(getattr(ds, name)).to_parquet(tmp_path / f"{name}.parquet")
+    r = cl.at_risk(str(tmp_path), as_of=AS_OF)
+    assert r.account_id.tolist() == ["SLIDE", "DORM", "TRIAL", "solo"]
+    lc = cl.lifecycle(tmp_path, freq="M", as_of=AS_OF)
+    assert lc.active.iloc[-1] > 0
+    rr = cl.recurring_retention(tmp_path, as_of=AS_OF)
+    assert (rr[rr.period_number == 0].retention == 1).all()

@@ -6,7 +6,9 @@ Every builder takes Ibis tables and returns a table (nothing is executed).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -16,7 +18,7 @@ import pandas as pd
 from ibis import _
 
 from churnlab import periods, states
-from churnlab.contract import Dataset, as_dataset
+from churnlab.contract import Dataset, as_dataset, load_dataset
 from churnlab.errors import ParameterError
 
 #: Nothing here is public; the helpers are shared by the activity modules.
@@ -26,7 +28,15 @@ DAY_SECONDS = 86400
 
 
 def dataset(data: Any) -> Dataset:
-    """A Dataset holding ``events`` (a bare events frame, path or table is wrapped)."""
+    """A Dataset holding ``events`` (a bare events frame, path or table is wrapped).
+
+    A folder holding contract tables (``events.parquet``, ``subscriptions.csv``,
+    ...) is loaded as a whole dataset.
+    """
+    if isinstance(data, str | os.PathLike) and os.path.isdir(data):
+        folder = Path(data)
+        if any(folder.glob("events.*")) or (folder / "events").is_dir():
+            return as_dataset(load_dataset(folder), "events")
     return as_dataset(data, "events")
 
 

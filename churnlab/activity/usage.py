@@ -5,6 +5,7 @@ Public names: ``lifecycle``, ``stickiness``, ``dau_mau``, ``recurring_retention`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from ibis import _
 from churnlab import engine, periods
 from churnlab._docs import share_docs
 from churnlab.activity import _base
-from churnlab.contract import Dataset, as_dataset, purchases
+from churnlab.contract import Dataset, as_dataset, load_dataset, purchases
 from churnlab.errors import ParameterError
 
 __all__ = ["lifecycle", "stickiness", "dau_mau", "recurring_retention"]
@@ -363,6 +364,8 @@ def _activity_source(
 ) -> tuple[Dataset, str]:
     if isinstance(data, Dataset):
         ds = data
+    elif isinstance(data, str | os.PathLike) and os.path.isdir(data):
+        ds = load_dataset(data)
     else:
         tbl = engine.to_table(data)
         name = "orders" if "ordered_at" in tbl.columns else "events"
