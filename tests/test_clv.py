@@ -94,7 +94,15 @@ def test_rfm_hand_case_days():
     pd.testing.assert_frame_equal(got, EXPECTED_DAYS, check_dtype=False)
     assert got.attrs["unit"] == "D" and got.attrs["unit_name"] == "days"
     assert got.attrs["refunds_excluded"] == 1
-    assert got.attrs["calibration_end"] == pd.Timestamp("2026-01-26")
+    assert got.attrs["calibration_end"] == "2026-01-26"
+
+
+def test_rfm_saves_to_parquet(tmp_path):
+    got = _rfm(ORDERS, calibration_end="2026-01-26", holdout_end="2026-02-15")
+    got.to_parquet(tmp_path / "rfm.parquet")
+    back = pd.read_parquet(tmp_path / "rfm.parquet")
+    pd.testing.assert_frame_equal(back, got)
+    assert back.attrs["unit"] == "W"
 
 
 def test_rfm_weeks_divide_days_by_seven():
@@ -111,7 +119,7 @@ def test_rfm_without_holdout_has_no_holdout_columns():
     assert got.attrs["holdout_end"] is None
     # the default calibration end is the day of the latest order
     latest = _rfm(ORDERS, unit="D")
-    assert latest.attrs["calibration_end"] == pd.Timestamp("2026-02-10")
+    assert latest.attrs["calibration_end"] == "2026-02-10"
     assert set(latest["customer_id"]) == {"a", "b", "c", "d"}
 
 

@@ -104,8 +104,8 @@ def rfm_summary(
         ``T_<unit>``, ``monetary_value``, and with a holdout
         ``frequency_holdout``, ``monetary_value_holdout``,
         ``duration_holdout_<unit>``. ``attrs`` holds ``unit``, ``unit_days``,
-        ``unit_name``, ``calibration_end``, ``holdout_end`` and
-        ``refunds_excluded``.
+        ``unit_name``, ``calibration_end``, ``holdout_end`` (ISO dates, so the
+        frame saves to parquet) and ``refunds_excluded``.
 
     Raises
     ------
@@ -238,8 +238,8 @@ def _finish(
         unit=unit,
         unit_days=unit_days,
         unit_name=unit_name,
-        calibration_end=cal_end,
-        holdout_end=hold_end,
+        calibration_end=f"{cal_end:%Y-%m-%d}",
+        holdout_end=None if hold_end is None else f"{hold_end:%Y-%m-%d}",
         refunds_excluded=int(refunds),
     )
     return out
