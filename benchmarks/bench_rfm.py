@@ -9,7 +9,7 @@ mean repeat spend and holdout purchase days.
 
 Implementations, each run once in a fresh subprocess:
 
-* ``churnlab``       ``load_dataset(orders=path)`` (the contract validation,
+* ``churnlab``       ``load_dataset({"orders": path})`` (the validation,
                      timed apart) then ``rfm_summary(ds, calibration_end=...,
                      holdout_end=...)``: one Ibis aggregation on DuckDB;
 * ``pandas_lifetimes`` the way the archived ``lifetimes`` package builds it
@@ -93,7 +93,7 @@ def run_churnlab(path: str) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        ds = cl.load_dataset(orders=path)  # validates the file once
+        ds = cl.load_dataset({"orders": path})  # validates the file once
         t1 = time.perf_counter()
         out = cl.rfm_summary(ds, calibration_end=CAL_END, holdout_end=HOLD_END)
         SPLIT.update(validate=t1 - t0, summary=time.perf_counter() - t1)
