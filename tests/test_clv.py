@@ -344,6 +344,38 @@ def test_sbg_projection(sbg_two):
     assert np.isinf(cl.clv_sbg_lifetime(sbg_two)["expected_lifetime"]).all()
 
 
+def test_sbg_survivors_from_a_cohort_table():
+    from churnlab.clv.models import _survivor_counts, _survivor_table
+
+    table = pd.DataFrame(
+        {
+            "cohort": pd.to_datetime(["2024-01-01"] * 3 + ["2025-01-01"] * 2),
+            "period_number": [0, 1, 2, 0, 1],
+            "customers_active": [100, 80, np.nan, 50, 45],
+        }
+    )
+    counts = _survivor_counts(_survivor_table(table))
+    assert {k: v.tolist() for k, v in counts.items()} == {
+        "2024-01-01": [100.0, 80.0],
+        "2025-01-01": [50.0, 45.0],
+    }
+    one_period = pd.concat(
+        [
+            table,
+            pd.DataFrame(
+                {
+                    "cohort": [pd.Timestamp("2026-01-01")],
+                    "period_number": [0],
+                    "customers_active": [70],
+                }
+            ),
+        ]
+    )
+    with pytest.warns(ChurnlabWarning, match="one period only"):
+        counts = _survivor_counts(_survivor_table(one_period))
+    assert len(counts) == 2
+
+
 @pytest.mark.parametrize(
     ("survivors", "match"),
     [([1000, 900, 950], "never increase"), ([1000], "at least two")],

@@ -30,7 +30,7 @@ from scipy.special import hyp2f1
 
 from churnlab.clv import likelihood
 from churnlab.clv.rfm import UNITS
-from churnlab.errors import ParameterError
+from churnlab.errors import ChurnlabWarning, ParameterError
 
 __all__ = [
     "CLVFit",
@@ -259,7 +259,7 @@ def _estimates(
         draws = post[name].stack(sample=("chain", "draw"))
         values = draws.transpose(..., "sample").values
         values = values.reshape(-1, values.shape[-1])  # (cohorts or 1, samples)
-        labels = list(post[name]["cohort"].values) if cohort else [None]
+        labels = [str(c) for c in post[name]["cohort"].values] if cohort else [None]
         for label, v in zip(labels, values, strict=True):
             row = {"parameter": name, "estimate": float(np.mean(v))}
             if v.size > 1:
@@ -560,6 +560,15 @@ def _survivor_table(survivors_by_period: Any) -> pd.DataFrame:
 
 def _survivor_counts(table: pd.DataFrame) -> dict[str, np.ndarray]:
     counts: dict[str, np.ndarray] = {}
+    short = [c for c, rows in table.groupby("cohort", sort=False) if len(rows) < 2]
+    if short and len(short) < table["cohort"].nunique():
+        warnings.warn(
+            f"clv_sbg: {len(short):,} cohort(s) observed for one period only "
+            f"left out (nothing to fit yet), e.g. {short[:3]}.",
+            ChurnlabWarning,
+            stacklevel=3,
+        )
+        table = table[~table["cohort"].isin(short)]
     for cohort, rows in table.groupby("cohort", sort=False):
         periods = rows["period_number"].to_numpy()
         n = rows["customers_active"].to_numpy(dtype=float)
@@ -616,7 +625,9 @@ def clv_sbg(
         such as ``[1000, 631, 468, 382]``, a Series indexed by period number, or
         a tidy frame with ``period_number``, ``customers_active`` and optionally
         ``cohort`` (one fit per cohort, in one model), as
-        :func:`churnlab.cohort_table` returns; NaN cells are dropped.
+        :func:`churnlab.cohort_table` returns (use ``bounded=False``: active in
+        period k or later, so counts never rise); NaN cells are dropped and
+        cohorts observed for one period only are left out with a warning.
     method, priors, ci, sampler
         As for :func:`clv_bgnbd`.
 
