@@ -174,6 +174,32 @@ from churnlab.context import benchmark_context, benchmarks  # noqa: E402
 
 __all__ += ["benchmarks", "benchmark_context"]
 
+from churnlab.activity import (  # noqa: E402
+    SIGNAL_DEFAULTS,
+    account_activity,
+    activity_backtest,
+    activity_series,
+    activity_signals,
+    at_risk,
+    dau_mau,
+    lifecycle,
+    recurring_retention,
+    stickiness,
+)
+
+__all__ += [
+    "activity_series",
+    "activity_signals",
+    "at_risk",
+    "activity_backtest",
+    "SIGNAL_DEFAULTS",
+    "account_activity",
+    "lifecycle",
+    "stickiness",
+    "dau_mau",
+    "recurring_retention",
+]
+
 from churnlab.clv import (  # noqa: E402
     CLVFit,
     clv_bgnbd,
