@@ -509,3 +509,16 @@ def test_pareto_nbd_reproduces_note(pmm, cdnow_rfm):
     }.items():
         assert _close(p[name], published), (name, p[name])
     assert fit.log_likelihood_ == pytest.approx(-9595.0, abs=0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.real
+@needs_cdnow
+def test_library_default_priors_move_a_and_b(bgnbd, cdnow_rfm):
+    # why flat priors are the default: pymc-marketing's own priors shift the
+    # BG/NBD dropout parameters away from the published estimates on CDNOW
+    default = cl.clv_bgnbd(cdnow_rfm, priors="pymc-marketing")
+    assert default.priors == "pymc-marketing"
+    shift = default.params_ / bgnbd.params_ - 1
+    assert shift["a"] < -0.05 and shift["b"] < -0.05
+    assert default.log_likelihood_ < bgnbd.log_likelihood_
