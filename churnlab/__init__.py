@@ -126,6 +126,7 @@ from churnlab.funnels import (  # noqa: E402
     funnel_users,
 )
 from churnlab.sales import (  # noqa: E402
+    deal_flows,
     deal_outcomes_by_age,
     lead_conversion,
     pipeline_by_stage,
@@ -136,6 +137,7 @@ from churnlab.sales import (  # noqa: E402
     sales_activity,
     sales_by_location,
     sales_cycle,
+    sales_inputs,
     sales_kpis,
     sales_velocity,
     stage_conversion,
@@ -163,6 +165,8 @@ __all__ += [
     "sales_activity",
     "sales_by_location",
     "revenue_new_vs_existing",
+    "deal_flows",
+    "sales_inputs",
 ]
 
 # --- reports ---
