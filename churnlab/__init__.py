@@ -203,3 +203,34 @@ __all__ += [
     "dau_mau",
     "recurring_retention",
 ]
+
+from churnlab.clv import (  # noqa: E402
+    CLVFit,
+    clv_bgnbd,
+    clv_by_segment,
+    clv_calibration_holdout,
+    clv_gamma_gamma,
+    clv_pareto_nbd,
+    clv_predict,
+    clv_prob_alive_matrix,
+    clv_sbg,
+    clv_sbg_lifetime,
+    clv_sbg_survival,
+    rfm_summary,
+)
+from churnlab.plots import clv as _clv_plots  # noqa: E402, F401
+
+__all__ += [
+    "rfm_summary",
+    "CLVFit",
+    "clv_bgnbd",
+    "clv_pareto_nbd",
+    "clv_gamma_gamma",
+    "clv_sbg",
+    "clv_sbg_survival",
+    "clv_sbg_lifetime",
+    "clv_predict",
+    "clv_by_segment",
+    "clv_calibration_holdout",
+    "clv_prob_alive_matrix",
+]

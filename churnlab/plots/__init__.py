@@ -8,6 +8,7 @@ Modules: ``churn``, ``revenue``, ``cohorts``, ``survival``, ``funnels``,
 from churnlab.plots import (
     activity,
     churn,
+    clv,
     cohorts,
     funnels,
     nps,
@@ -19,6 +20,7 @@ from churnlab.plots import (
 __all__ = [
     "activity",
     "churn",
+    "clv",
     "cohorts",
     "funnels",
     "nps",
