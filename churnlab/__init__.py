@@ -169,3 +169,8 @@ __all__ += [
 from churnlab import reports  # noqa: E402
 
 __all__ += ["reports"]
+
+# --- interactive explorer ---
+from churnlab.explore import Explorer, explore  # noqa: E402
+
+__all__ += ["explore", "Explorer"]
