@@ -1,4 +1,4 @@
-"""The explorer: selection in, the public functions' frame out, messages not tracebacks."""
+"""The explorer: a selection in, the public functions' frame out, no tracebacks."""
 
 from __future__ import annotations
 
