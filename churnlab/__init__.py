@@ -170,6 +170,10 @@ from churnlab import reports  # noqa: E402
 
 __all__ += ["reports"]
 
+from churnlab.context import benchmark_context, benchmarks  # noqa: E402
+
+__all__ += ["benchmarks", "benchmark_context"]
+
 # --- interactive explorer ---
 from churnlab.explore import Explorer, explore  # noqa: E402
 
