@@ -145,7 +145,13 @@ def test_01_answers(tmp_path, ds):
     assert a["ex1_new_lost"] == c["customers_new_lost"] == 3
     seg = cl.customer_churn(ds, by="segment")
     seg = seg[seg["period"] == "2026-10-01"]
-    rates = dict(zip(seg["segment"], seg["customers_churned"] / seg["customers_start"]))
+    rates = dict(
+        zip(
+            seg["segment"],
+            seg["customers_churned"] / seg["customers_start"],
+            strict=True,
+        )
+    )
     assert a["ex2_segment"] == max(rates, key=rates.get) == "SMB"
     e, n, s = c["customers_end"], c["customers_new"], c["customers_start"]
     assert a["ex3_crr"] == pytest.approx((e - n) / s)
