@@ -71,6 +71,7 @@ def test_structure(path):
     assert answer_cells[0].metadata.get("jupyter", {}).get("source_hidden") is True
     exercises = nb.cells[-2].source
     assert "## Exercises" in exercises
+    exercises = exercises.split("## Exercises", 1)[1]
     assert 3 <= len(re.findall(r"^\d\. ", exercises, flags=re.M)) <= 5
     for cell in nb.cells:
         if cell.cell_type == "code":
