@@ -540,9 +540,7 @@ class Explorer(widgets.VBox):
         with self._table:
             display(frame.head(200))
         self._chart.clear_output(wait=True)
-        if self.figure is not None:
-            plt.close(self.figure)
-            self.figure = None
+        self.figure = None
         if draw is None:
             return
         try:
@@ -559,6 +557,7 @@ class Explorer(widgets.VBox):
         self.figure = fig
         with self._chart:
             display(fig)
+        plt.close(fig)  # shown once, inside the widget; never again below the cell
 
     def __repr__(self) -> str:
         return f"<churnlab.Explorer {self.selection!r}>"
