@@ -131,7 +131,8 @@ class Explorer(widgets.VBox):
             [
                 self._controls["box"],
                 self._status,
-                widgets.HBox([self._chart, self._table]),
+                self._chart,
+                self._table,
             ]
         )
         self._syncing = False
@@ -164,18 +165,22 @@ class Explorer(widgets.VBox):
             description="Cohorts",
         )
         c["steps"] = widgets.Text(
-            value=", ".join(_DEFAULT_STEPS), description="Funnel steps"
+            value=", ".join(_DEFAULT_STEPS),
+            description="Steps",
+            layout=widgets.Layout(width="480px"),
         )
         c["window"] = widgets.Text(value="14D", description="Window")
         for name, control in c.items():
             control.observe(self._on_change(name), names="value")
+        c["cohort_row"] = widgets.HBox([c["cohort"]])
+        c["funnel_row"] = widgets.HBox([c["steps"], c["window"]])
         c["box"] = widgets.VBox(
             [
                 widgets.HBox([c["dataset"], c["view"]]),
                 widgets.HBox([c["breakdown"], c["segment"]]),
                 widgets.HBox([c["first"], c["last"], c["freq"]]),
-                widgets.HBox([c["cohort"]]),
-                widgets.HBox([c["steps"], c["window"]]),
+                c["cohort_row"],
+                c["funnel_row"],
             ]
         )
         return c
@@ -220,6 +225,9 @@ class Explorer(widgets.VBox):
             c["cohort"].value = sel["cohort"]
             c["steps"].value = ", ".join(sel["steps"])
             c["window"].value = sel["window"]
+            # show only the options the current view uses
+            c["cohort_row"].layout.display = "" if sel["view"] == "cohorts" else "none"
+            c["funnel_row"].layout.display = "" if sel["view"] == "funnel" else "none"
         finally:
             self._syncing = False
 

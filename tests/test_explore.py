@@ -118,3 +118,31 @@ def test_several_datasets_can_be_chosen():
     assert list(w._controls["dataset"].options) == ["mine", "bundled sample"]
     w.set(dataset="bundled sample", view="churn")
     assert w.message == ""
+
+
+def test_the_controls_drive_the_same_selection(w):
+    w.set(view="churn", breakdown=None, period=None)
+    w._controls["view"].value = "mrr"  # what a click in the dropdown does
+    assert w.selection["view"] == "mrr" and "expansion" in w.frame
+    w._controls["first"].value = "2026-10"
+    assert w.frame["period"].tolist() == [pd.Timestamp("2026-10-01")]
+    w._controls["breakdown"].value = "segment"
+    w._controls["segment"].value = "SMB"
+    assert w.frame["segment"].unique().tolist() == ["SMB"]
+    assert w._controls["funnel_row"].layout.display == "none"
+
+
+def test_at_risk_view_lights_up_when_the_function_exists(monkeypatch):
+    frame = pd.DataFrame({"account_id": ["C1", "C2"], "segment": ["SMB", "Enterprise"]})
+    calls = []
+
+    def fake_at_risk(data, *, as_of=None):
+        calls.append(as_of)
+        return frame
+
+    monkeypatch.setattr(cl, "at_risk", fake_at_risk, raising=False)
+    w = cl.explore()
+    w.set(view="at_risk", segment="SMB")
+    assert w.message == ""
+    assert w.frame["account_id"].tolist() == ["C1"]
+    assert calls == [None]
