@@ -545,12 +545,13 @@ class Explorer(widgets.VBox):
         if get_ipython() is None:  # no front end (a script or a test): data only
             return
         self._table.clear_output(wait=True)
-        with self._table:
+        with self._table, pd.option_context("display.float_format", _number):
             display(frame.head(200))
-        self._chart.clear_output(wait=True)
         self.figure = None
         if draw is None:
+            self._chart.clear_output()
             return
+        self._chart.clear_output(wait=True)
         try:
             with plt.ioff():
                 fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -585,6 +586,11 @@ def _period_pair(period: Any) -> tuple[str | None, str | None]:
         f"The period {period!r} is not a period or a (first, last) pair; "
         "use e.g. '2026-10' or ('2026-01', '2026-10')."
     )
+
+
+def _number(x: float) -> str:
+    """Display format: rates and ratios with 4 decimals, amounts and counts grouped."""
+    return f"{x:,.4f}" if abs(x) < 100 else f"{x:,.1f}"
 
 
 def _readable(err: BaseException) -> str:
