@@ -9,6 +9,7 @@ lifelines directly), not by re-running the notebook's own cell.
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import re
 from pathlib import Path
@@ -47,9 +48,13 @@ def test_readme_gives_the_path_and_a_glossary():
         assert f"({path.name})" in text, f"README does not link {path.name}"
     assert "05_" in text and "cl.at_risk" in text  # notebook 5 is announced
     assert "## Glossary" in text
-    # every linked function file exists
-    for target in re.findall(r"\]\((\.\./\.\./churnlab/[^)#]+)", text):
-        assert (TEACHING / target).resolve().exists(), target
+    # each function links to the file that defines it
+    for label, target in re.findall(
+        r"\[(`cl\.[^\]]+)\]\((\.\./\.\./churnlab/[^)#]+)", text
+    ):
+        name = re.findall(r"cl\.([A-Za-z_]+)", label)[0]
+        defined = Path(inspect.getsourcefile(getattr(cl, name))).resolve()
+        assert (TEACHING / target).resolve() == defined, f"{label}: link {target}"
     # every `cl.name` the glossary names is public
     for name in re.findall(r"`cl\.([a-z_]+)", text):
         if name in {"at_risk", "activity_backtest", "lifecycle", "stickiness"}:
@@ -84,9 +89,10 @@ def test_cells_are_short_public_calls(path):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        assert len(cell.source.splitlines()) <= 12, cell.source
         assert "churnlab." not in cell.source.replace("import churnlab as cl", "")
         tree = ast.parse(cell.source)
+        # short: a few statements (ruff's formatting decides the line breaks)
+        assert len(tree.body) <= 10, cell.source
         for node in ast.walk(tree):
             assert not isinstance(
                 node, ast.FunctionDef | ast.ClassDef | ast.For | ast.While | ast.Lambda
