@@ -589,7 +589,9 @@ def _period_pair(period: Any) -> tuple[str | None, str | None]:
 
 
 def _number(x: float) -> str:
-    """Display format: rates and ratios with 4 decimals, amounts and counts grouped."""
+    """Display format: counts whole, rates with 4 decimals, amounts grouped."""
+    if float(x).is_integer():
+        return f"{x:,.0f}"
     return f"{x:,.4f}" if abs(x) < 100 else f"{x:,.1f}"
 
 
