@@ -234,3 +234,8 @@ __all__ += [
     "clv_calibration_holdout",
     "clv_prob_alive_matrix",
 ]
+
+# --- interactive explorer ---
+from churnlab.explore import Explorer, explore  # noqa: E402
+
+__all__ += ["explore", "Explorer"]
