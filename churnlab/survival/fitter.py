@@ -269,6 +269,14 @@ class CustomerLifetime:
         from churnlab.plots.survival import survival_curves
 
         self._require()
+        parametric = getattr(self, "parametric_", None) if extrapolation else None
+        curves = self.survival_.copy()
+        curves.attrs.update(unit=self.unit_, as_of=self.as_of_)
         return survival_curves(
-            self, ci=ci, at_risk=at_risk, extrapolation=extrapolation, ax=ax
+            curves,
+            by=self.by_ or None,
+            extrapolation=None if parametric is None else parametric.curves,
+            ci=ci,
+            at_risk=at_risk,
+            ax=ax,
         )
