@@ -7,6 +7,7 @@ Kaplan–Meier helpers.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -48,7 +49,24 @@ def _by_list(by: str | Sequence[str] | None) -> list[str]:
 def _check_lifetimes(
     lifetimes_df: Any, by: str | Sequence[str] | None, *, caller: str
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Validate a lifetimes table; return it (churned as bool) and the by list."""
+    """Validate a lifetimes table; return it (churned as bool) and the by list.
+
+    A Dataset, path or Ibis table (or a frame without ``tenure``/``churned``
+    that :func:`~churnlab.lifetimes` can read) is first turned into one with
+    :func:`~churnlab.lifetimes` and its defaults.
+    """
+    if not isinstance(lifetimes_df, pd.DataFrame) or not {
+        "tenure",
+        "churned",
+    } <= set(lifetimes_df.columns):
+        from churnlab.contract import Dataset
+
+        if isinstance(lifetimes_df, Dataset | str | os.PathLike) or hasattr(
+            lifetimes_df, "schema"
+        ):
+            from churnlab.survival.table import lifetimes
+
+            lifetimes_df = lifetimes(lifetimes_df)
     if not isinstance(lifetimes_df, pd.DataFrame) or not {"tenure", "churned"} <= set(
         lifetimes_df.columns
     ):

@@ -6,7 +6,7 @@ Public names: ``CustomerLifetime``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -38,6 +38,8 @@ from churnlab.survival.table import lifetimes
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+
+    from churnlab._types import DataLike, DateLike
 
 __all__ = ["CustomerLifetime"]
 
@@ -115,14 +117,15 @@ class CustomerLifetime:
     @share_docs
     def fit(
         self,
-        data: Any,
+        data: DataLike,
         *,
         by: str | Sequence[str] | None = None,
-        as_of: Any = None,
-        unit: str = "months",
-        source: str | None = None,
-        reactivation: str = "span",
+        as_of: DateLike | None = None,
+        unit: Literal["days", "weeks", "months"] = "months",
+        source: Literal["subscriptions", "orders", "durations"] | None = None,
+        reactivation: Literal["span", "first", "spells"] = "span",
         inactivity_days: int | None = None,
+        orders_lifetime: Literal["last_order", "window"] = "last_order",
         columns: Mapping[str, str] | None = None,
     ) -> CustomerLifetime:
         """Build lifetimes (unless given) and fit Kaplan–Meier per group.
@@ -136,7 +139,7 @@ class CustomerLifetime:
         by : str or list of str, optional
             Attribute column(s) to fit separately (e.g. ``"segment"``).
         {as_of}
-        unit, source, reactivation, inactivity_days, columns
+        unit, source, reactivation, inactivity_days, orders_lifetime, columns
             As in :func:`lifetimes`.
 
         Returns
@@ -151,11 +154,12 @@ class CustomerLifetime:
         else:
             table = lifetimes(
                 data,
-                as_of,
+                as_of=as_of,
                 unit=unit,
                 source=source,
                 reactivation=reactivation,
                 inactivity_days=inactivity_days,
+                orders_lifetime=orders_lifetime,
                 columns=columns,
             )
         frame, cols = _check_lifetimes(table, by, caller="CustomerLifetime.fit")
@@ -172,11 +176,11 @@ class CustomerLifetime:
         self.survival_ = pd.concat(curves, ignore_index=True)
         self.survival_.attrs.update(unit=self.unit_)
         self.summary_ = lifetime_summary(
-            frame, cols or None, self.horizons, alpha=self.alpha
+            frame, by=cols or None, horizons=self.horizons, alpha=self.alpha
         )
-        self.hazard_ = lifetime_hazard(frame, cols or None)
+        self.hazard_ = lifetime_hazard(frame, by=cols or None)
         self.logrank_ = (
-            lifetime_logrank(frame, cols, alpha=self.alpha)
+            lifetime_logrank(frame, by=cols, alpha=self.alpha)
             if cols and len(self.fitters_) > 1
             else None
         )
@@ -199,7 +203,7 @@ class CustomerLifetime:
             covariates = self.by_
         self.cox_ = lifetime_cox(
             self.lifetimes_,
-            covariates,
+            covariates=covariates,
             strata=strata,
             alpha=self.alpha,
             penalizer=penalizer,
@@ -221,7 +225,7 @@ class CustomerLifetime:
         self._require()
         self.parametric_ = lifetime_parametric(
             self.lifetimes_,
-            self.by_ or None,
+            by=self.by_ or None,
             models=models,
             horizon=horizon,
             alpha=self.alpha,
@@ -244,7 +248,7 @@ class CustomerLifetime:
         self._require()
         self.ltv_ = survival_ltv(
             self.lifetimes_,
-            arpa,
+            arpa=arpa,
             by=self.by_ or None,
             margin=margin,
             discount_rate=discount_rate,

@@ -6,7 +6,7 @@ Public names: ``lifetime_summary``, ``lifetime_hazard``, ``lifetime_logrank``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from lifelines.statistics import (
 )
 from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
+from churnlab._compat import keyword_only
 from churnlab.errors import ParameterError
 from churnlab.survival._common import (
     _at,
@@ -34,6 +35,9 @@ from churnlab.survival._common import (
     _p_text,
     _unit_of,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from churnlab._types import DataLike
 
 __all__ = ["lifetime_summary", "lifetime_hazard", "lifetime_logrank"]
 
@@ -93,22 +97,24 @@ def _summary_row(
     return out
 
 
+@keyword_only("by", "horizons", renamed={"data": "data"})
 def lifetime_summary(
-    lifetimes_df: pd.DataFrame,
+    data: pd.DataFrame | DataLike,
+    *,
     by: str | Sequence[str] | None = None,
     horizons: Sequence[float] = (12, 24),
-    *,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Median lifetime, survival at horizons and RMST per group, from Kaplan–Meier.
 
     Parameters
     ----------
-    lifetimes_df : pandas.DataFrame
-        The table :func:`lifetimes` returns (``tenure``, ``churned`` and
+    data : pandas.DataFrame, Dataset or path
+        The table :func:`lifetimes` returns (anything else is first passed
+        through :func:`lifetimes` with its defaults) (``tenure``, ``churned`` and
         attributes), or any frame with those two columns.
     by : str or list of str, optional
-        Attribute column(s) of ``lifetimes_df`` to break the result down by; one
+        Attribute column(s) of ``data`` to break the result down by; one
         row per group (missing values form a group of their own).
     horizons : sequence of float, default (12, 24)
         Tenures, in the lifetimes' unit, at which to read survival. RMST is
@@ -133,7 +139,7 @@ def lifetime_summary(
     Raises
     ------
     ParameterError
-        If ``lifetimes_df`` lacks ``tenure``/``churned``, ``by`` is not one of
+        If ``data`` lacks ``tenure``/``churned``, ``by`` is not one of
         its columns, or ``horizons``/``alpha`` are invalid.
 
     See Also
@@ -180,7 +186,7 @@ def lifetime_summary(
     >>> s.set_index("segment").loc["Enterprise", "median_lifetime_text"]
     'not reached (74% still customers at 35.4 months)'
     """
-    frame, cols = _check_lifetimes(lifetimes_df, by, caller="lifetime_summary")
+    frame, cols = _check_lifetimes(data, by, caller="lifetime_summary")
     horizons = _check_horizons(horizons)
     alpha = _check_alpha(alpha)
     unit = _unit_of(frame)
@@ -243,20 +249,22 @@ def _survival_frame(
 # ------------------------------------------------------------------------ hazard
 
 
+@keyword_only("by", renamed={"data": "data"})
 def lifetime_hazard(
-    lifetimes_df: pd.DataFrame,
-    by: str | Sequence[str] | None = None,
+    data: pd.DataFrame | DataLike,
     *,
+    by: str | Sequence[str] | None = None,
     width: float = 1.0,
 ) -> pd.DataFrame:
     """Churn hazard per period of tenure (a life table), per group.
 
     Parameters
     ----------
-    lifetimes_df : pandas.DataFrame
-        The table :func:`lifetimes` returns.
+    data : pandas.DataFrame, Dataset or path
+        The table :func:`lifetimes` returns (anything else is first passed
+        through :func:`lifetimes` with its defaults).
     by : str or list of str, optional
-        Attribute column(s) of ``lifetimes_df`` to break the result down by.
+        Attribute column(s) of ``data`` to break the result down by.
     width : float, default 1.0
         Period length in the tenure's unit (1 = per month for monthly tenure).
 
@@ -293,7 +301,7 @@ def lifetime_hazard(
     ['segment', 'tenure_start', 'tenure_end', 'at_risk', 'churned', 'censored',
      'hazard']
     """
-    frame, cols = _check_lifetimes(lifetimes_df, by, caller="lifetime_hazard")
+    frame, cols = _check_lifetimes(data, by, caller="lifetime_hazard")
     if isinstance(width, bool) or not isinstance(width, int | float) or width <= 0:
         raise ParameterError(f"width={width!r} must be a positive number of units.")
     parts = []
@@ -327,18 +335,20 @@ def lifetime_hazard(
 # ---------------------------------------------------------------------- log-rank
 
 
+@keyword_only("by", renamed={"data": "data"})
 def lifetime_logrank(
-    lifetimes_df: pd.DataFrame,
-    by: str | Sequence[str],
+    data: pd.DataFrame | DataLike,
     *,
+    by: str | Sequence[str],
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Log-rank tests of whether lifetimes differ between groups.
 
     Parameters
     ----------
-    lifetimes_df : pandas.DataFrame
-        The table :func:`lifetimes` returns.
+    data : pandas.DataFrame, Dataset or path
+        The table :func:`lifetimes` returns (anything else is first passed
+        through :func:`lifetimes` with its defaults).
     by : str or list of str
         Attribute column(s) defining the groups (at least two).
     alpha : float, default 0.05
@@ -377,7 +387,7 @@ def lifetime_logrank(
     >>> bool(lr.loc[0, "significant"])
     True
     """
-    frame, cols = _check_lifetimes(lifetimes_df, by, caller="lifetime_logrank")
+    frame, cols = _check_lifetimes(data, by, caller="lifetime_logrank")
     alpha = _check_alpha(alpha)
     if not cols:
         raise ParameterError("lifetime_logrank needs by= (the attribute to compare).")

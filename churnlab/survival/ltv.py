@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from churnlab._compat import keyword_only
 from churnlab.errors import ParameterError
 from churnlab.survival._common import (
     _PER_YEAR,
@@ -24,6 +25,9 @@ from churnlab.survival._common import (
     _unit_of,
 )
 from churnlab.survival.models import lifetime_parametric
+
+if TYPE_CHECKING:  # pragma: no cover
+    from churnlab._types import DataLike
 
 __all__ = ["survival_ltv"]
 
@@ -81,10 +85,11 @@ def _hazard_trend(
     )
 
 
+@keyword_only("arpa", renamed={"data": "data"})
 def survival_ltv(
-    lifetimes_df: pd.DataFrame,
-    arpa: float | Mapping[Any, float] | pd.Series,
+    data: pd.DataFrame | DataLike,
     *,
+    arpa: float | Mapping[Any, float] | pd.Series,
     by: str | Sequence[str] | None = None,
     margin: float = 1.0,
     discount_rate: float = 0.0,
@@ -96,8 +101,9 @@ def survival_ltv(
 
     Parameters
     ----------
-    lifetimes_df : pandas.DataFrame
-        The table :func:`lifetimes` returns.
+    data : pandas.DataFrame, Dataset or path
+        The table :func:`lifetimes` returns (anything else is first passed
+        through :func:`lifetimes` with its defaults).
     arpa : float, mapping or Series
         Average revenue per account per tenure unit (per month for monthly
         tenure): one number, or one per group keyed by the group value (or its
@@ -163,7 +169,7 @@ def survival_ltv(
     >>> bool((v["ltv_survival"] < v["ltv_simple"]).all())
     True
     """
-    frame, cols = _check_lifetimes(lifetimes_df, by, caller="survival_ltv")
+    frame, cols = _check_lifetimes(data, by, caller="survival_ltv")
     if (
         isinstance(discount_rate, bool)
         or not isinstance(discount_rate, int | float)

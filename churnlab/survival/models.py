@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from lifelines.statistics import (
     proportional_hazard_test,
 )
 
+from churnlab._compat import keyword_only
 from churnlab.errors import ChurnlabWarning, ParameterError
 from churnlab.survival._common import (
     _OWN,
@@ -51,6 +52,9 @@ _MODELS: dict[str, tuple[str, Callable[[], Any]]] = {
 }
 
 # --------------------------------------------------------------------------- Cox
+
+if TYPE_CHECKING:  # pragma: no cover
+    from churnlab._types import DataLike
 
 __all__ = ["lifetime_cox", "CoxResult", "lifetime_parametric", "ParametricResult"]
 
@@ -197,10 +201,11 @@ def _drop_redundant(
     return design[columns], kept, dropped
 
 
+@keyword_only("covariates", renamed={"data": "data"})
 def lifetime_cox(
-    lifetimes_df: pd.DataFrame,
-    covariates: str | Sequence[str] | None = None,
+    data: pd.DataFrame | DataLike,
     *,
+    covariates: str | Sequence[str] | None = None,
     strata: str | Sequence[str] | None = None,
     alpha: float = 0.05,
     penalizer: float = 0.0,
@@ -210,8 +215,9 @@ def lifetime_cox(
 
     Parameters
     ----------
-    lifetimes_df : pandas.DataFrame
-        The table :func:`lifetimes` returns.
+    data : pandas.DataFrame, Dataset or path
+        The table :func:`lifetimes` returns (anything else is first passed
+        through :func:`lifetimes` with its defaults).
     covariates : str or list of str, optional
         Attribute columns to model. Default: every attribute that is numeric,
         boolean, or text with 2 to ``max_levels`` values (timestamps and ids are
@@ -273,7 +279,7 @@ def lifetime_cox(
     >>> bool((cox.hazard_ratios["hazard_ratio"] < 1).all())
     True
     """
-    frame, _ = _check_lifetimes(lifetimes_df, None, caller="lifetime_cox")
+    frame, _ = _check_lifetimes(data, None, caller="lifetime_cox")
     alpha = _check_alpha(alpha)
     strata_cols = _by_list(strata)
     notes: list[str] = []
@@ -458,10 +464,11 @@ class ParametricResult:
     note: str
 
 
+@keyword_only("by", renamed={"data": "data"})
 def lifetime_parametric(
-    lifetimes_df: pd.DataFrame,
-    by: str | Sequence[str] | None = None,
+    data: pd.DataFrame | DataLike,
     *,
+    by: str | Sequence[str] | None = None,
     models: Sequence[str] = ("weibull", "lognormal", "loglogistic", "exponential"),
     horizon: float | None = None,
     alpha: float = 0.05,
@@ -470,8 +477,9 @@ def lifetime_parametric(
 
     Parameters
     ----------
-    lifetimes_df : pandas.DataFrame
-        The table :func:`lifetimes` returns.
+    data : pandas.DataFrame, Dataset or path
+        The table :func:`lifetimes` returns (anything else is first passed
+        through :func:`lifetimes` with its defaults).
     by : str or list of str, optional
         Attribute column(s) to fit separately.
     models : sequence of str
@@ -522,7 +530,7 @@ def lifetime_parametric(
     >>> bool(fit.curves["extrapolation"].any())
     True
     """
-    frame, cols = _check_lifetimes(lifetimes_df, by, caller="lifetime_parametric")
+    frame, cols = _check_lifetimes(data, by, caller="lifetime_parametric")
     alpha = _check_alpha(alpha)
     names = [models] if isinstance(models, str) else list(models)
     for name in names:
@@ -539,7 +547,7 @@ def lifetime_parametric(
     horizon = 2 * top if horizon is None else float(horizon)
     if not horizon > 0:
         raise ParameterError(f"horizon={horizon!r} must be a positive tenure.")
-    unit = _unit_of(lifetimes_df)
+    unit = _unit_of(data)
     model_rows, curves, fitters, selected = [], [], {}, {}
     for key, values, rows in _groups(frame, cols):
         tenure, event = rows["tenure"].to_numpy(), rows["churned"].to_numpy()

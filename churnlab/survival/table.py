@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -19,6 +19,7 @@ import pandas as pd
 from ibis import _
 
 from churnlab import contract, engine, periods, states
+from churnlab._compat import keyword_only
 from churnlab._docs import share_docs
 from churnlab.contract import Dataset
 from churnlab.errors import ChurnlabWarning, ParameterError
@@ -30,6 +31,9 @@ from churnlab.survival._common import (
     UNITS,
     _check_choice,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from churnlab._types import DataLike, DateLike
 
 __all__ = ["lifetimes"]
 
@@ -122,20 +126,36 @@ def _attribute_table(
     return ds.customers.select("customer_id", *cols)
 
 
-def _known_spells(spans: ir.Table, cutoff: pd.Timestamp) -> ir.Table:
-    """Merge activity intervals known at ``cutoff`` into spells, ends capped.
+def _state_at_cutoff(spans: ir.Table, cutoff: pd.Timestamp) -> ir.Table:
+    """``customer_id, active``: each customer's state at the cutoff.
 
-    An interval is known when it started before the cutoff. Its end is capped at
-    the cutoff when it is open or ends at or after it (the customer is active at
-    the cutoff then, by the state rule ``end >= t``). Intervals that overlap or
-    touch (``start <= `` the furthest end so far) form one spell: a plan change
-    on the day the old subscription ends is no churn.
+    Read from :func:`churnlab.states.changes` (daily boundaries, the cutoff is a
+    midnight): the state after the customer's last change at or before the
+    cutoff. This module never decides "active" itself.
+    """
+    flips = states.changes(spans, freq="D", cutoff=cutoff)
+    return flips.group_by("customer_id").agg(
+        active=flips.active_end.argmax(flips.boundary)
+    )
+
+
+def _known_spells(spans: ir.Table, cutoff: pd.Timestamp) -> ir.Table:
+    """Merge activity intervals known at ``cutoff`` into spells.
+
+    An interval is known when it started before the cutoff. Intervals that
+    overlap or touch (``start <=`` the furthest end so far) form one spell: a
+    plan change on the day the old subscription ends is no churn. ``end`` is the
+    spell's end clipped to the observation window (open ends and ends after the
+    cutoff read as the cutoff); ``raw_end`` is the latest recorded end (null
+    when open). Whether the customer is active at the cutoff comes from
+    :func:`_state_at_cutoff`, not from these ends.
     """
     cut = ibis.literal(cutoff, "timestamp")
     known = spans.filter(_.start < cut).select(
         "customer_id",
         "start",
-        end=ibis.cases((_.end.isnull() | (_.end >= cut), cut), else_=_.end),
+        raw_end="end",
+        end=ibis.least(_.end.fill_null(cut), cut),
     )
     order = ["start", "end"]
     running = ibis.window(
@@ -148,7 +168,7 @@ def _known_spells(spans: ir.Table, cutoff: pd.Timestamp) -> ir.Table:
     )
     numbered = flagged.mutate(spell=_.new_spell.sum().over(running))
     return numbered.group_by(["customer_id", "spell"]).agg(
-        start=_.start.min(), end=_.end.max()
+        start=_.start.min(), end=_.end.max(), raw_end=_.raw_end.max()
     )
 
 
@@ -159,42 +179,82 @@ def _lifetime_rows(
     reactivation: str,
     customers: ir.Table | None,
 ) -> ir.Table:
-    """Per customer (or spell): start, end (capped at the cutoff), spells; attributes.
+    """Per customer (or spell): start, end, raw_end, spells, active; attributes.
 
     Every customer with an interval appears; those whose first interval starts
     at or after the cutoff come back with a null ``start`` (excluded later, and
-    counted).
+    counted). ``active`` is the state at the cutoff (:mod:`churnlab.states`);
+    with ``reactivation="spells"`` it holds only on the customer's last spell.
     """
     seen = spans.group_by("customer_id").agg(first_seen=_.start.min())
     spells = _known_spells(spans, cutoff)
+    state = _state_at_cutoff(spans, cutoff)
     if reactivation == "spells":
-        per = spells.select("customer_id", "spell", "start", "end")
+        last = spells.group_by("customer_id").agg(last_spell=_.spell.max())
+        per = (
+            spells.join(last, "customer_id")
+            .join(state, "customer_id", how="left")
+            .select(
+                "customer_id",
+                "spell",
+                "start",
+                "end",
+                "raw_end",
+                active=(_.spell == _.last_spell) & _.active.fill_null(False),
+            )
+        )
     else:
         counts = spells.group_by("customer_id").agg(
-            first_start=_.start.min(), last_end=_.end.max(), spells=_.count()
+            first_start=_.start.min(),
+            last_end=_.end.max(),
+            last_raw_end=_.raw_end.max(),
+            spells=_.count(),
         )
         if reactivation == "span":
             per = counts.select(
-                "customer_id", start="first_start", end="last_end", spells="spells"
+                "customer_id",
+                start="first_start",
+                end="last_end",
+                raw_end="last_raw_end",
+                spells="spells",
             )
-        else:  # first
-            first = spells.filter(_.spell == 1).select("customer_id", "start", "end")
-            per = first.join(counts.select("customer_id", "spells"), "customer_id")
+            per = per.join(state, "customer_id", how="left").select(
+                *[c for c in per.columns],
+                active=_.active.fill_null(False),
+            )
+        else:  # first: active only when the first spell is the current one
+            first = spells.filter(_.spell == 1).select(
+                "customer_id", "start", "end", "raw_end"
+            )
+            per = (
+                first.join(counts.select("customer_id", "spells"), "customer_id")
+                .join(state, "customer_id", how="left")
+                .select(
+                    "customer_id",
+                    "start",
+                    "end",
+                    "raw_end",
+                    "spells",
+                    active=(_.spells == 1) & _.active.fill_null(False),
+                )
+            )
     out = seen.left_join(per, "customer_id").drop("customer_id_right", "first_seen")
     if customers is not None:
         out = out.left_join(customers, "customer_id").drop("customer_id_right")
     return out
 
 
+@keyword_only("as_of")
 @share_docs
 def lifetimes(
-    data: Any,
-    as_of: Any = None,
+    data: DataLike,
     *,
-    unit: str = "months",
-    source: str | None = None,
-    reactivation: str = "span",
+    as_of: DateLike | None = None,
+    unit: Literal["days", "weeks", "months"] = "months",
+    source: Literal["subscriptions", "orders", "durations"] | None = None,
+    reactivation: Literal["span", "first", "spells"] = "span",
     inactivity_days: int | None = None,
+    orders_lifetime: Literal["last_order", "window"] = "last_order",
     attributes: str | Sequence[str] | None = None,
     columns: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
@@ -221,6 +281,11 @@ def lifetimes(
         How a customer who churns and comes back counts; see Notes.
     {inactivity_days}
         Used only when lifetimes come from orders.
+    orders_lifetime : {{"last_order", "window"}}, default "last_order"
+        For orders: where a lifetime ends. ``"last_order"``: at the last order
+        (the span over which the customer bought). ``"window"``: at the last
+        order plus the inactivity window, the instant :mod:`churnlab.states`
+        calls them churned (every one-order customer then lives exactly W).
     attributes : str or list of str, optional
         Columns of the customers table to add (default: all of them, when the
         Dataset holds a customers table). A durations table keeps all its own
@@ -236,9 +301,12 @@ def lifetimes(
         ``tenure`` (float, in ``unit``), ``churned`` (bool), and for dated
         sources ``start`` (first activity), ``churned_at`` (the churn instant,
         NaT when censored) and ``spells`` (activity spells up to the as-of
-        date); then the attributes. Sorted by ``customer_id``. ``attrs`` holds
-        ``unit``, ``as_of``, ``source``, ``reactivation``, ``inactivity_days``
-        and ``excluded_after_as_of``.
+        date); for orders ``last_order_at``; then the attributes. Sorted by
+        ``customer_id``. ``attrs`` holds ``unit``, ``as_of``, ``source``,
+        ``reactivation``, ``inactivity_days`` (the window used, None for
+        subscriptions), ``orders_lifetime``, ``lifetime_convention`` (in
+        words), ``history_days`` (first activity to the cutoff) and
+        ``excluded_after_as_of``.
 
     Raises
     ------
@@ -252,23 +320,26 @@ def lifetimes(
     -----
     ChurnlabWarning
         With the number of customers excluded because they start after the
-        as-of date.
+        as-of date; and for orders whose history is not longer than the
+        inactivity window (no churn can have been observed).
 
     Notes
     -----
-    **Definition.** A customer's lifetime runs from their first activity to the
-    instant they churn: the end of their last activity interval, when that end
-    is before the as-of cutoff (the midnight after ``as_of``). A customer still
-    active at the cutoff has not churned yet: their tenure is *right-censored*
-    at the cutoff (``churned`` is False and the lifetime is at least
-    ``tenure``). Activity follows :mod:`churnlab.states`: a subscription is
-    active while ``start < t <= end``; an ordering customer while their last
-    purchase is at most ``inactivity_days`` old, so they churn when that window
-    runs out (``last order + W``).
+    **Definition.** A customer has churned when :mod:`churnlab.states` (the one
+    rule for "active") says they are not active at the as-of cutoff (the
+    midnight after ``as_of``): a subscription is active while
+    ``start < t <= end``, an ordering customer while their last purchase is at
+    most ``inactivity_days`` (W) old. A customer still active at the cutoff
+    has not churned yet: their tenure is *right-censored* (``churned`` is False
+    and the lifetime is at least ``tenure``); for orders, that is every
+    customer whose last order is within one window of the cutoff.
 
-    **Formula.** ``tenure = (min(end, cutoff) - start) / unit`` where ``end`` is
-    the end of the last activity spell known at the cutoff and ``start`` the
-    first activity; ``churned = end < cutoff``.
+    **Formula.** Subscriptions: ``tenure = (min(end, cutoff) - start) / unit``
+    with ``end`` the end of the last activity spell known at the cutoff and
+    ``start`` the first activity. Orders: ``tenure = (last order - first
+    order) / unit`` (``orders_lifetime="last_order"``), or ``(min(last order +
+    W, cutoff) - first order) / unit`` (``"window"``). ``churned = not
+    active at the cutoff``.
 
     **Convention.** Intervals that overlap or touch form one *spell* (a plan
     change is no churn). Reactivation, a customer who churns and later starts
@@ -281,7 +352,12 @@ def lifetimes(
     independent. Intervals starting after the cutoff are unknown at the as-of
     date and ignored; a customer whose first activity is after it is excluded
     and counted in a warning. Ends after the cutoff (scheduled cancellations)
-    are censored at the cutoff.
+    are censored at the cutoff. For orders the lifetime ends at the last order
+    by default: adding the window W would make every one-order customer live
+    exactly W, so a median lifetime would measure the window, not the
+    customers. Churn is only seen W after the last order, so a history no
+    longer than W supports no lifetime at all (a warning says so and
+    :func:`~churnlab.lifetime_summary` reports NaN with the reason).
 
     Examples
     --------
@@ -294,6 +370,9 @@ def lifetimes(
     """
     unit = _check_choice("unit", unit, tuple(UNITS))
     reactivation = _check_choice("reactivation", reactivation, _REACTIVATION)
+    orders_lifetime = _check_choice(
+        "orders_lifetime", orders_lifetime, ("last_order", "window")
+    )
     if as_of is not None:
         periods.parse_date(as_of)  # a bad date fails before any query runs
     ds, source = _source_dataset(data, source, inactivity_days, columns)
@@ -327,25 +406,54 @@ def lifetimes(
     rows = rows.loc[~excluded]
     keys = ["customer_id", "spell"] if reactivation == "spells" else ["customer_id"]
     rows = rows.sort_values(keys, kind="stable").reset_index(drop=True)
-    churned = rows["end"] < cut
+    churned = ~rows["active"].astype(bool)
+    per_unit = pd.Timedelta(days=UNITS[unit])
     out = pd.DataFrame({"customer_id": rows["customer_id"].astype(str)})
     if reactivation == "spells":
         out["spell"] = rows["spell"].astype("int64")
-    out["tenure"] = (rows["end"] - rows["start"]) / pd.Timedelta(days=UNITS[unit])
+    if source == "orders" and orders_lifetime == "last_order":
+        last_order = rows["raw_end"] - pd.Timedelta(days=window)
+        out["tenure"] = (last_order - rows["start"]) / per_unit
+    else:
+        out["tenure"] = (rows["end"] - rows["start"]) / per_unit
     out["churned"] = churned.astype(bool)
     out["start"] = rows["start"]
-    out["churned_at"] = rows["end"].where(churned)
+    out["churned_at"] = rows["raw_end"].where(churned)
+    if source == "orders":
+        out["last_order_at"] = rows["raw_end"] - pd.Timedelta(days=window)
     if reactivation != "spells":
         out["spells"] = rows["spells"].astype("int64")
     if customers is not None:
         for col in customers.columns[1:]:
             out[col] = rows[col].to_numpy()
+    history = (cut - rows["start"].min()) / pd.Timedelta(days=1) if len(rows) else 0.0
+    if source == "orders":
+        convention = (
+            "first order to last order"
+            if orders_lifetime == "last_order"
+            else "first order to last order + the inactivity window"
+        )
+        if history <= window:
+            warnings.warn(
+                f"lifetimes: the orders span {history:.0f} days up to as_of="
+                f"{as_of_day:%Y-%m-%d}, not more than the inactivity window of "
+                f"{window} days, so no customer can have been seen to churn: "
+                "lifetimes cannot be estimated from this history (every row is "
+                "censored).",
+                ChurnlabWarning,
+                stacklevel=2,
+            )
+    else:
+        convention = "first start to the end of the last subscription"
     out.attrs.update(
         unit=unit,
         as_of=as_of_day,
         source=source,
         reactivation=reactivation,
         inactivity_days=window,
+        orders_lifetime=orders_lifetime if source == "orders" else None,
+        lifetime_convention=convention,
+        history_days=float(history),
         excluded_after_as_of=n_excluded,
     )
     return out
