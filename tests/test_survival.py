@@ -145,7 +145,9 @@ def test_first_rule_stops_at_first_churn():
 
 def test_spells_rule_one_row_per_spell():
     with pytest.warns(ChurnlabWarning):
-        lt = cl.lifetimes(hand_dataset(), as_of=AS_OF, unit="days", reactivation="spells")
+        lt = cl.lifetimes(
+            hand_dataset(), as_of=AS_OF, unit="days", reactivation="spells"
+        )
     assert lt.columns[:3].tolist() == ["customer_id", "spell", "tenure"]
     c = lt[lt["customer_id"] == "c"]
     # spell 1: 1 Oct .. 1 Dec = 61 days churned; spell 2: 1 Feb .. 1 Apr = 59 censored
@@ -613,7 +615,9 @@ def test_ltv_hand_case():
     assert row["ltv_simple"] == pytest.approx(50 / 3)
     assert "lower bound" in row["why"]
     d = (1.12) ** (-1 / 12)
-    v = cl.survival_ltv(lt, arpa=10.0, margin=0.5, discount_rate=0.12, extrapolate=False)
+    v = cl.survival_ltv(
+        lt, arpa=10.0, margin=0.5, discount_rate=0.12, extrapolate=False
+    )
     expected = 5 * (1 + 0.75 * d + 0.5 * d**2 + 0.5 * d**3)
     assert v.loc[0, "ltv_survival"] == pytest.approx(expected)
 
@@ -678,3 +682,135 @@ def test_telco_against_lifelines_directly():
     assert lr.loc[0, "degrees_of_freedom"] == 2
     assert lr.loc[0, "p_value"] < 1e-100 and lr["significant"].all()
     assert lr.loc[0, "test_statistic"] == pytest.approx(2352.87, abs=0.01)
+
+
+# ------------------------------------------- orders: honest lifetimes (issue 18)
+
+
+def test_orders_history_shorter_than_the_window_says_so():
+    # 40 days of orders against a 90-day window: nobody can have been seen to
+    # churn, so there is no lifetime to report (never a tight interval)
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "b", "c"],
+            "ordered_at": pd.to_datetime(
+                ["2026-01-01", "2026-01-05", "2026-01-20", "2026-02-09"]
+            ),
+            "amount": 10.0,
+        }
+    )
+    with pytest.warns(ChurnlabWarning, match="not more than the inactivity window"):
+        lt = cl.lifetimes(orders, as_of="2026-02-09", inactivity_days=90)
+    assert not lt["churned"].any()
+    assert lt.attrs["history_days"] == 40 and lt.attrs["inactivity_days"] == 90
+    s = cl.lifetime_summary(lt, horizons=(1,))
+    assert np.isnan(s.loc[0, "median_lifetime"])
+    assert np.isnan(s.loc[0, "median_lifetime_lower"])
+    assert np.isnan(s.loc[0, "survival_1"]) and np.isnan(s.loc[0, "rmst"])
+    assert s.loc[0, "median_lifetime_text"].startswith("cannot be estimated")
+    assert "90 days" in s.loc[0, "median_lifetime_text"]
+
+
+def test_orders_window_convention_median_is_not_a_measurement():
+    # 3 of 4 customers order once: with lifetime = last order + W the median is W
+    ids = ["a", "b", "c", "d", "d"]
+    days = ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04", "2026-02-10"]
+    orders = pd.DataFrame(
+        {"customer_id": ids, "ordered_at": pd.to_datetime(days), "amount": 5.0}
+    )
+    lt = cl.lifetimes(
+        orders,
+        as_of="2026-12-31",
+        unit="days",
+        inactivity_days=30,
+        orders_lifetime="window",
+    )
+    assert (lt["tenure"] == 30).sum() == 3
+    s = cl.lifetime_summary(lt, horizons=(10,))
+    assert np.isnan(s.loc[0, "median_lifetime"])
+    assert s.loc[0, "median_lifetime_text"].startswith("not measurable")
+    # the default convention: first to last order; the median is 0 and says why
+    lt = cl.lifetimes(orders, as_of="2026-12-31", unit="days", inactivity_days=30)
+    assert lt.set_index("customer_id")["tenure"].tolist() == [0, 0, 0, 37]
+    s = cl.lifetime_summary(lt, horizons=(10,))
+    assert s.loc[0, "median_lifetime"] == 0
+    text = s.loc[0, "median_lifetime_text"]
+    assert "75% never came back" in text and "[inactivity window 30 days]" in text
+
+
+def test_positional_options_still_work_with_a_warning():
+    with pytest.warns(FutureWarning, match=r"call lifetimes\(data, as_of="):
+        old = cl.lifetimes(hand_dataset(), AS_OF, unit="days")
+    new = cl.lifetimes(hand_dataset(), as_of=AS_OF, unit="days")
+    assert_frame_equal(old, new)
+    with pytest.warns(FutureWarning, match="by="):
+        cl.lifetime_summary(new, "segment")
+    with pytest.raises(TypeError):
+        cl.lifetime_hazard(new, "segment", 2.0)
+
+
+CDNOW = real_file("cdnow", "CDNOW_master.txt")
+
+
+@pytest.mark.real
+@pytest.mark.skipif(not CDNOW.exists(), reason=f"{CDNOW} not found; see SOURCE.md")
+def test_cdnow_lifetime_is_not_the_window():
+    raw = pd.read_csv(
+        CDNOW,
+        sep=r"\s+",
+        header=None,
+        skiprows=1,
+        names=["customer_id", "date", "cds", "amount"],
+        dtype={"customer_id": str, "date": str},
+    )
+    orders = pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"],
+            "ordered_at": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["amount"],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChurnlabWarning)  # zero-amount rows
+        lt = cl.lifetimes(orders, as_of="1998-06-30", inactivity_days=90)
+        old = cl.lifetimes(
+            orders, as_of="1998-06-30", inactivity_days=90, orders_lifetime="window"
+        )
+    assert len(lt) == 23570 and lt.attrs["inactivity_days"] == 90
+    # censored: exactly the customers whose last order is within 90 days of as_of
+    recent = lt["last_order_at"] + pd.Timedelta(days=90) >= pd.Timestamp("1998-07-01")
+    assert (~lt["churned"] == recent).all()
+    # before: "median lifetime 3.0 months (95% CI 3.0–3.0)", the window itself
+    s_old = cl.lifetime_summary(old)
+    assert s_old.loc[0, "median_lifetime_text"].startswith("not measurable")
+    # after: half the customers never came back; the figure says so and shows W
+    s = cl.lifetime_summary(lt)
+    assert s.loc[0, "median_lifetime"] == 0
+    assert "never came back" in s.loc[0, "median_lifetime_text"]
+    assert "[inactivity window 90 days]" in s.loc[0, "median_lifetime_text"]
+
+
+@pytest.mark.real
+@pytest.mark.skipif(not TELCO.exists(), reason=f"{TELCO} not found; see SOURCE.md")
+def test_telco_durations_dataset_by_segment_logrank_and_cox():
+    raw = pd.read_csv(TELCO)
+    durations = pd.DataFrame(
+        {
+            "customer_id": raw["customerID"],
+            "tenure": raw["tenure"],
+            "churned": raw["Churn"].eq("Yes"),
+            "Contract": raw["Contract"],
+            "MonthlyCharges": raw["MonthlyCharges"],
+        }
+    )
+    ds = cl.load_dataset({"durations": durations})  # no dates anywhere
+    s = cl.lifetime_summary(ds, by="Contract").set_index("Contract")
+    assert s.loc["Month-to-month", "median_lifetime"] == 35
+    lr = cl.lifetime_logrank(ds, by="Contract")
+    assert lr.loc[0, "test_statistic"] == pytest.approx(2352.87, abs=0.01)
+    cox = cl.lifetime_cox(ds, covariates=["Contract", "MonthlyCharges"])
+    assert cox.customers == 7043 and cox.churned == 1869
+    hr = cox.hazard_ratios.set_index("term")["hazard_ratio"]
+    assert hr["Contract=Two year"] < hr["Contract=One year"] < 1
+    fit = cl.CustomerLifetime().fit(ds, by="Contract")
+    assert fit.summary_["customers"].sum() == 7043

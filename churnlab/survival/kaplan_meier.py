@@ -5,7 +5,7 @@ Public names: ``lifetime_summary``, ``lifetime_hazard``, ``lifetime_logrank``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from lifelines.utils import median_survival_times, restricted_mean_survival_time
 from churnlab._compat import keyword_only
 from churnlab.errors import ParameterError
 from churnlab.survival._common import (
+    UNITS,
     _at,
     _check_alpha,
     _check_horizons,
@@ -45,12 +46,37 @@ __all__ = ["lifetime_summary", "lifetime_hazard", "lifetime_logrank"]
 # --------------------------------------------------------------- summary (KM)
 
 
+def _unsupported(
+    tenure: np.ndarray, median: float, unit: str, attrs: Mapping[str, Any]
+) -> str:
+    """Why the data cannot support a median lifetime ("" when it can)."""
+    if attrs.get("source") != "orders" or not attrs.get("inactivity_days"):
+        return ""
+    window = int(attrs["inactivity_days"])
+    history = attrs.get("history_days")
+    if history is not None and history <= window:
+        return (
+            f"cannot be estimated: {history:.0f} days of orders, not more than the "
+            f"{window}-day inactivity window, so no churn can have been seen"
+        )
+    w_units = window / UNITS.get(unit, 1.0)
+    if attrs.get("orders_lifetime") == "window" and np.isclose(median, w_units):
+        at_window = float(np.mean(np.isclose(tenure, w_units)))
+        return (
+            f"not measurable: the median is the {window}-day inactivity window "
+            f"itself ({at_window:.0%} of customers ordered once); use "
+            "orders_lifetime='last_order'"
+        )
+    return ""
+
+
 def _summary_row(
     rows: pd.DataFrame,
     kmf: KaplanMeierFitter,
     horizons: list[float],
     unit: str,
     alpha: float,
+    attrs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     tenure = rows["tenure"].to_numpy()
     churned = int(rows["churned"].sum())
@@ -59,7 +85,11 @@ def _summary_row(
     ci = median_survival_times(kmf.confidence_interval_)
     lower, upper = (_nan_if_inf(v) for v in ci.iloc[0, :2])
     level = f"{1 - alpha:.0%}"
-    if np.isnan(median):
+    reason = _unsupported(tenure, median, unit, attrs or {})
+    if reason:
+        median = lower = upper = float("nan")
+        text = reason
+    elif np.isnan(median):
         s_last = float(kmf.survival_function_.iloc[-1, 0])
         text = (
             f"not reached ({s_last:.0%} still customers at {tenure.max():.1f} {unit})"
@@ -67,6 +97,12 @@ def _summary_row(
     else:
         up = "not reached" if np.isnan(upper) else f"{upper:.1f}"
         text = f"{median:.1f} {unit} ({level} CI {lower:.1f}–{up})"
+        if median == 0:
+            once = float(np.mean(tenure == 0))
+            text += f": {once:.0%} never came back after their first order"
+    window = (attrs or {}).get("inactivity_days")
+    if (attrs or {}).get("source") == "orders" and window:
+        text += f" [inactivity window {window} days]"
     out: dict[str, Any] = {
         "customers": len(rows),
         "churned": churned,
@@ -94,6 +130,10 @@ def _summary_row(
     out["exposure"] = exposure
     out["churn_rate"] = churned / exposure if exposure > 0 else float("nan")
     out["simple_lifetime"] = exposure / churned if churned else float("nan")
+    if reason.startswith("cannot be estimated"):
+        for key in out:
+            if key.startswith("survival_") or key == "rmst":
+                out[key] = float("nan")
     return out
 
 
@@ -175,6 +215,15 @@ def lifetime_summary(
     "lifetime = 1 / churn" gives. It usually exceeds RMST, which stops at H,
     and is further off when churn changes with tenure.
 
+    Lifetimes from orders (``attrs["source"] == "orders"``) carry their
+    inactivity window in the text (``[inactivity window 90 days]``). Where the
+    data cannot support a lifetime the median and its CI are NaN and the text
+    gives the reason: a history no longer than the window (no churn can have
+    been seen; survival and RMST are NaN too), or, with
+    ``orders_lifetime="window"``, a median equal to the window itself (it then
+    measures the window, not the customers). A median of 0 under the default
+    ``"last_order"`` convention says how many never came back.
+
     Examples
     --------
     >>> import churnlab as cl
@@ -195,10 +244,17 @@ def lifetime_summary(
         kmf = _km(rows, _label(values), alpha)
         records.append(
             dict(zip(cols, values, strict=True))
-            | _summary_row(rows, kmf, horizons, unit, alpha)
+            | _summary_row(rows, kmf, horizons, unit, alpha, frame.attrs)
         )
     out = pd.DataFrame.from_records(records)
-    out.attrs.update(unit=unit, alpha=alpha, labels=_summary_labels(horizons, unit))
+    out.attrs.update(
+        unit=unit,
+        alpha=alpha,
+        labels=_summary_labels(horizons, unit),
+        source=frame.attrs.get("source"),
+        inactivity_days=frame.attrs.get("inactivity_days"),
+        lifetime_convention=frame.attrs.get("lifetime_convention"),
+    )
     return out
 
 

@@ -481,6 +481,9 @@ def _durations(
         source="durations",
         reactivation=None,
         inactivity_days=None,
+        orders_lifetime=None,
+        lifetime_convention="tenure as given in the durations table",
+        history_days=None,
         excluded_after_as_of=0,
     )
     return out
