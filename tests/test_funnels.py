@@ -456,6 +456,31 @@ def test_parameter_errors():
         cl.funnel_dropped(WINDOW_EDGE, steps=["s1", "s2"], step=1)
 
 
+SAME_INSTANT_STEPS = [
+    ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"],
+    ["a", "b"] * 5,
+    ["a", "a", "b", "a", "b", "b", "a", "c", "c", "a"],
+]
+
+
+@pytest.mark.parametrize("steps", SAME_INSTANT_STEPS, ids=["distinct", "ab", "mixed"])
+@pytest.mark.parametrize("attempts", ["all", "first"])
+def test_ten_steps_at_one_instant_all_count(steps, attempts):
+    # PostHog: steps at the same instant count, whatever their number. One user,
+    # one event per step, all at 10:00, listed in reverse: reaches step 10.
+    rng = np.random.default_rng(len(set(steps)))
+    ev = events([("u", e, "2026-01-01 10:00") for e in rng.permutation(steps)])
+    f = cl.funnel(ev, steps=steps, attempts=attempts, as_of=AS_OF)
+    assert users(f) == [1] * 10
+    assert f["median_hours_from_previous"].iloc[1:].eq(0).all()
+    # one event short of a repeated step: the funnel stops where events run out
+    short = ev[ev["event"] != steps[-1]]
+    if steps.count(steps[-1]) > 1:
+        short = pd.concat([short, ev[ev["event"] == steps[-1]].iloc[1:]])
+        got = users(cl.funnel(short, steps=steps, attempts=attempts, as_of=AS_OF))
+        assert got == [1] * 9 + [0]
+
+
 # ----------------------------------------------------------------- properties
 
 
@@ -474,22 +499,30 @@ def oracle(frame: pd.DataFrame, steps: list[str], window: str, order: str,
         if attempts == "first":
             starts = starts[:1]
         for i in starts:
-            level, pos = 1, i
+            level, pos, used = 1, i, {i}
             for step in steps[1:]:
                 if order == "strict":
                     m = pos + 1
                     ok = m < len(names) and names[m] == step
                     ok = ok and times[m] <= times[i] + w
                 else:
+                    # loose: the earliest unused event of the step, at the same
+                    # instant as the current step or later (events at one
+                    # instant may serve steps in any order, each event once)
                     cands = [
                         m
-                        for m in range(pos + 1, len(names))
-                        if names[m] == step and times[m] <= times[i] + w
+                        for m in range(len(names))
+                        if m not in used
+                        and names[m] == step
+                        and times[pos] <= times[m] <= times[i] + w
                     ]
                     ok = bool(cands)
-                    m = cands[0] if cands else -1
+                    m = min(cands, key=lambda x: times[x]) if cands else -1
                 if not ok:
                     break
+                if times[m] != times[pos]:
+                    used = set()
+                used.add(m)
                 level, pos = level + 1, m
             best[user] = max(best.get(user, 0), level)
     return [sum(v >= k for v in best.values()) for k in range(1, n + 1)]

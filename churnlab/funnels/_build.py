@@ -18,6 +18,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 from ibis.common.deferred import Deferred
 
 from churnlab import contract
@@ -161,58 +162,68 @@ def _rel(ts: ir.TimestampValue, spec: _Spec) -> ir.IntegerValue:
     return secs - ibis.literal(spec.base, "int64")
 
 
+def _step_classes(spec: _Spec) -> list[int]:
+    """Per step, the index of the first step with the same definition.
+
+    Steps with one definition (a repeated step, ``["view", "view"]``) draw on
+    the same events; different definitions on different events, unless
+    ``where`` filters let one event match several (then a total is checked too).
+    """
+    keys: list[Any] = []
+    out = []
+    for step in spec.steps:
+        where = step.where
+        if where is None:
+            wkey: Any = None
+        elif isinstance(where, Mapping):
+            wkey = repr(sorted((str(k), repr(v)) for k, v in where.items()))
+        else:
+            wkey = id(where)
+        key = (step.event, wkey)
+        if key not in keys:
+            keys.append(key)
+        out.append(keys.index(key))
+    return out
+
+
 def _loose_rows(
     t: ir.Table, spec: _Spec, event_by: list[str], account: bool
 ) -> ir.Table:
     """Valid step rows of loose-order attempts.
 
     Columns ``actor_id, k, ts, tr, g_first, g_prev`` (+ carried columns on
-    ``k = 1`` rows): the event reached step ``k`` within some attempt that
-    started at most one window before it; ``tr`` is its time in seconds,
+    ``k = 1`` rows): step ``k`` was reached at instant ``ts`` within some attempt
+    that started at most one window before it; ``tr`` is that time in seconds,
     ``g_first`` / ``g_prev`` the seconds since that attempt's start and since
     the attempt's previous step. Every actor with a step-1 event has a ``k = 1``
     row.
 
-    Pass k runs over the valid step-(k-1) rows and the step-k events of each
-    actor in time order; a running maximum gives, at each step-k event, the
-    latest start that reached step k-1 at or before it (``b``), and a second
-    one over ``start * 2**31 + time`` gives that chain's step-(k-1) time.
+    The events of an actor are first counted per instant and step definition.
+    Pass k reads, at each instant holding a step-k event, the latest start that
+    reached step k-1 at an earlier instant (a running maximum, lagged one
+    instant: ``a_k``). At one instant, an attempt that arrives at step k0 goes
+    on through steps k0..k when the instant's events cover them, each event
+    serving one step (``ok(k0, k)``), so steps at the same instant count however
+    many there are. A second running maximum over ``start * 2**31 + time``
+    carries the chain's previous-step time.
     """
     flags = _matches(t, spec)
     n = len(spec.steps)
     window = ibis.interval(seconds=int(spec.window.total_seconds()))
-    # a transition into a step whose event also matches an earlier step must
-    # follow the total order of events (one event never serves two steps)
-    names = [step.event for step in spec.steps]
-    overlap = [names[k] in names[:k] for k in range(1, n)]
     base = _slim(
         t, spec, event_by, account, **{f"m{k}": f for k, f in enumerate(flags, 1)}
     )
-    if any(s.where is not None for s in spec.steps):
+    filtered = any(s.where is not None for s in spec.steps)
+    if filtered:
         base = base.filter(ibis.or_(*[base[f"m{k}"] for k in range(1, n + 1)]))
-    if any(overlap):
-        base = base.mutate(
-            first_step=_first_index([base[f"m{k}"] for k in range(1, n + 1)])
-        )
-        order = _tie_keys(base)
-        base = base.mutate(
-            rid=ibis.row_number().over(ibis.window(group_by="actor_id", order_by=order))
-        )
-    else:
-        base = base.mutate(rid=ibis.literal(0, "int64"))
-    ts_type = base.ts.type()
-    carry = _carry(base, spec, event_by, account)
     shift = ibis.literal(_SHIFT, "int64")
-    # step 1: every step-1 event is an attempt start (b = its own time)
+    # step 1: every step-1 event is an attempt start (kept per event for carry)
     first = base.filter(base.m1)
     if spec.since is not None:
         first = first.filter(first.ts >= ibis.literal(spec.since, "timestamp"))
     if spec.attempts == "first":
         first = first.filter(first.ts == first.ts.min().over(group_by="actor_id"))
     first = first.mutate(tr=_rel(first.ts, spec))
-    valid = first.select(
-        "actor_id", "ts", "rid", b=first.ts, pk=first.tr * shift + first.tr
-    )
     parts = [
         first.select(
             "actor_id",
@@ -224,42 +235,104 @@ def _loose_rows(
             **_carry(first, spec, event_by, account),
         )
     ]
+    carry = _carry(base, spec, event_by, account)
     null_carry = {name: ibis.null(expr.type()) for name, expr in carry.items()}
+    # one row per actor and instant: events per step definition, attempt starts
+    cls = _step_classes(spec)
+    mixed = filtered and len(set(cls)) > 1
+    aggs: dict[str, Any] = {
+        f"c{c}": base[f"m{cls.index(c) + 1}"].cast("int64").sum()
+        for c in sorted(set(cls))
+    }
+    if mixed:  # events matching any of steps i..j, for runs i < j
+        for i in range(1, n + 1):
+            for j in range(i + 1, n + 1):
+                any_of = ibis.or_(*[base[f"m{x}"] for x in range(i, j + 1)])
+                aggs[f"t{i}_{j}"] = any_of.cast("int64").sum()
+    inst = base.group_by(["actor_id", "ts"]).agg(**aggs)
+    start_ok = inst[f"c{cls[0]}"] > 0
+    if spec.since is not None:
+        start_ok = start_ok & (inst.ts >= ibis.literal(spec.since, "timestamp"))
+    inst = inst.mutate(tr=_rel(inst.ts, spec), s1=start_ok)
+    if spec.attempts == "first":
+        first_start = ibis.cases((inst.s1, inst.ts)).min().over(group_by="actor_id")
+        inst = inst.mutate(s1=inst.s1 & (inst.ts == first_start))
+
+    def ok(k0: int, k: int) -> ir.BooleanValue:
+        """The instant's events cover steps k0..k, one event per step."""
+        conds = []
+        for j in range(k0, k + 1):
+            need = sum(1 for x in range(k0, j + 1) if cls[x - 1] == cls[j - 1])
+            conds.append(inst[f"c{cls[j - 1]}"] >= need)
+            if mixed and j > k0:
+                conds.append(inst[f"t{k0}_{j}"] >= j - k0 + 1)
+        return ibis.and_(*conds)
+
+    running = ibis.window(
+        group_by="actor_id", order_by="ts", preceding=None, following=0
+    )
+    by_time = ibis.window(group_by="actor_id", order_by="ts")
+    ts_type = inst.ts.type()
+    low_ts = ibis.literal(pd.Timestamp("1900-01-01"), "timestamp")
+    # arrivals at step 1 are the attempt starts: start = this instant
+    inst = inst.mutate(
+        a1=ibis.cases((inst.s1, inst.ts), else_=ibis.null(ts_type)),
+        qa1=ibis.cases((inst.s1, inst.tr * shift + inst.tr), else_=ibis.null("int64")),
+    )
+    inst = inst.mutate(b1=inst.a1, p1=inst.qa1)
     for k in range(2, n + 1):
-        prev = valid.select(
-            "actor_id", "ts", "rid", "b", "pk", kind=ibis.literal(0, "int8")
+        # latest start that reached step k-1 at an earlier instant
+        inst = inst.mutate(
+            _rb=inst[f"b{k - 1}"].max().over(running),
+            _rp=inst[f"p{k - 1}"].max().over(running),
         )
-        cur_rows = base.filter(base[f"m{k}"])
-        cur = cur_rows.select(
-            "actor_id",
-            "ts",
-            "rid",
-            b=ibis.null(ts_type),
-            pk=ibis.null("int64"),
-            kind=ibis.literal(1, "int8"),
+        inst = inst.mutate(
+            _lb=inst._rb.lag().over(by_time), _lp=inst._rp.lag().over(by_time)
         )
-        stream = prev.union(cur)
-        if overlap[k - 2]:
-            order = [stream.ts, stream.rid, ibis.desc(stream.kind)]
-        else:
-            order = [stream.ts, stream.kind]
-        w = ibis.window(
-            group_by="actor_id", order_by=order, preceding=None, following=0
+        arrive = ok(k, k) & inst._lb.notnull() & (inst.ts <= inst._lb + window)
+        inst = inst.mutate(
+            **{
+                f"a{k}": ibis.cases((arrive, inst._lb), else_=ibis.null(ts_type)),
+                f"qa{k}": ibis.cases((arrive, inst._lp), else_=ibis.null("int64")),
+            }
+        ).drop("_rb", "_rp", "_lb", "_lp")
+        # reached at this instant: arrived here, or arrived at k0 < k and went on
+        starts = [inst[f"a{k}"]]
+        packed = [inst[f"qa{k}"]]
+        for k0 in range(1, k):
+            cont = ok(k0, k) & inst[f"a{k0}"].notnull()
+            starts.append(ibis.cases((cont, inst[f"a{k0}"]), else_=ibis.null(ts_type)))
+            start_rel = inst[f"qa{k0}"] // shift
+            packed.append(
+                ibis.cases(
+                    (cont, start_rel * shift + inst.tr), else_=ibis.null("int64")
+                )
+            )
+        b_k = ibis.greatest(*[x.fill_null(low_ts) for x in starts]).nullif(low_ts)
+        q_k = ibis.greatest(*[x.fill_null(-1) for x in packed]).nullif(-1)
+        inst = inst.mutate(**{f"b{k}": b_k, f"q{k}": q_k})
+        inst = inst.mutate(
+            **{
+                f"p{k}": ibis.cases(
+                    (
+                        inst[f"b{k}"].notnull(),
+                        (inst[f"q{k}"] // shift) * shift + inst.tr,
+                    ),
+                    else_=ibis.null("int64"),
+                )
+            }
         )
-        ran = stream.mutate(r=stream.b.max().over(w), rk=stream.pk.max().over(w))
-        hit = ran.filter((ran.kind == 1) & ran.r.notnull() & (ran.ts <= ran.r + window))
-        hit = hit.mutate(tr=_rel(hit.ts, spec), start=hit.rk // shift)
-        valid = hit.select(
-            "actor_id", "ts", "rid", b=hit.r, pk=hit.start * shift + hit.tr
-        )
+    for k in range(2, n + 1):
+        hit = inst.filter(inst[f"b{k}"].notnull())
+        q = hit[f"q{k}"]
         parts.append(
             hit.select(
                 "actor_id",
                 "ts",
                 "tr",
                 k=ibis.literal(k, "int64"),
-                g_first=hit.tr - hit.start,
-                g_prev=hit.tr - hit.rk % shift,
+                g_first=hit.tr - q // shift,
+                g_prev=hit.tr - q % shift,
                 **null_carry,
             )
         )
