@@ -695,3 +695,36 @@ def test_a_dataset_folder_gives_customer_attributes(tmp_path):
     )
     f = cl.funnel(tmp_path, steps=["s1", "s2"], by="plan", as_of=AS_OF)
     assert f["plan"].tolist() == ["Pro", "Pro"] and users(f) == [1, 1]
+
+
+# ------------------------------------------------------------ the Funnel spec
+
+
+def test_funnel_spec_carries_the_shared_parameters():
+    spec = cl.Funnel(steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF)
+    assert_same = pd.testing.assert_frame_equal
+    assert_same(
+        cl.funnel(WINDOW_EDGE, spec=spec),
+        cl.funnel(WINDOW_EDGE, steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF),
+    )
+    # a keyword beside the spec overrides its field, even at its default value
+    wide = cl.Funnel(steps=["s1", "s2"], window="30D", as_of=AS_OF)
+    assert cl.funnel(WINDOW_EDGE, spec=wide, window="7D").attrs["window"] == "7 days"
+    users_ = cl.funnel_users(WINDOW_EDGE, spec=spec)
+    assert users_["steps_reached"].max() <= 3
+    assert spec.step_names == ["s1", "s2", "s3"]
+    # checked when made, before any data is read
+    with pytest.raises(ParameterError, match="positive"):
+        cl.Funnel(steps=["s1", "s2"], window="-1D")
+    with pytest.raises(ParameterError, match="steps="):
+        cl.funnel(WINDOW_EDGE)
+
+
+def test_old_positional_funnel_calls_warn_and_agree():
+    new = cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], window="7D", as_of=AS_OF)
+    with pytest.warns(FutureWarning, match=r"call funnel\(data, steps="):
+        old = cl.funnel(WINDOW_EDGE, ["s1", "s2"], "7D", as_of=AS_OF)
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.warns(FutureWarning, match="events= is now data="):
+        renamed = cl.funnel(events=WINDOW_EDGE, steps=["s1", "s2"], as_of=AS_OF)
+    pd.testing.assert_frame_equal(renamed, new)

@@ -16,7 +16,13 @@ from churnlab._compat import keyword_only
 from churnlab.errors import ParameterError
 from churnlab.funnels._build import _actor_table, _counts_expr
 from churnlab.funnels._finish import _attrs, _long_counts, _users_frame
-from churnlab.funnels.spec import Funnel, _funnel_docs, _prepare, _resolve
+from churnlab.funnels.spec import (
+    Funnel,
+    _funnel_docs,
+    _prepare,
+    _resolve,
+    _takes_spec,
+)
 
 # -------------------------------------------------------------------------- public
 
@@ -25,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @keyword_only("steps", "window", "by", "order", renamed={"events": "data"})
+@_takes_spec
 @_funnel_docs
 def funnel(
     data: DataLike,
@@ -127,6 +134,7 @@ def funnel(
 
 
 @keyword_only("steps", "window", "by", "order", renamed={"events": "data"})
+@_takes_spec
 @_funnel_docs
 def funnel_users(
     data: DataLike,
@@ -202,6 +210,7 @@ def funnel_users(
 
 
 @keyword_only("steps", "window", "by", "order", renamed={"events": "data"})
+@_takes_spec
 @_funnel_docs
 def funnel_dropped(
     data: DataLike,
@@ -290,6 +299,7 @@ def funnel_dropped(
 
 
 @keyword_only("steps", "window", "by", "order", renamed={"events": "data"})
+@_takes_spec
 @_funnel_docs
 def funnel_times(
     data: DataLike,

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from churnlab._types import DateLike
 
 __all__ = ["Funnel"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 _ORDERS = ("loose", "strict")
@@ -245,16 +248,6 @@ def _spec(
 
 
 _FIELDS = ("steps", "window", "by", "order", "count_by", "attempts", "since", "as_of")
-_DEFAULTS: dict[str, Any] = {
-    "steps": None,
-    "window": "7D",
-    "by": None,
-    "order": "loose",
-    "count_by": "user",
-    "attempts": "all",
-    "since": None,
-    "as_of": None,
-}
 
 
 @dataclass(frozen=True)
@@ -318,7 +311,11 @@ _funnel_docs(Funnel)
 
 
 def _resolve(spec: Funnel | None, **given: Any) -> Funnel:
-    """One Funnel from ``spec=`` and/or the shared keywords (keywords win)."""
+    """One Funnel from ``spec=`` or the shared keywords.
+
+    With ``spec``, the keywords given beside it were already merged into it by
+    :func:`_takes_spec`; the defaults that reach here are ignored.
+    """
     if spec is None:
         if given.get("steps") is None:
             raise ParameterError(
@@ -329,19 +326,22 @@ def _resolve(spec: Funnel | None, **given: Any) -> Funnel:
         raise ParameterError(
             f"spec={spec!r} must be a cl.Funnel(steps=[...], window=...)."
         )
-    changed = {
-        k: v
-        for k, v in given.items()
-        if k in _FIELDS and v is not None and not _same(v, _DEFAULTS[k])
-    }
-    return dataclasses.replace(spec, **changed) if changed else spec
+    return spec
 
 
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
+def _takes_spec(func: F) -> F:
+    """Merge the funnel keywords a caller gives beside ``spec=`` into the spec."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        spec = kwargs.get("spec")
+        if isinstance(spec, Funnel):
+            given = {k: kwargs.pop(k) for k in list(kwargs) if k in _FIELDS}
+            if given:
+                kwargs["spec"] = dataclasses.replace(spec, **given)
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _prepare(events: Any, f: Funnel) -> tuple[contract.Dataset, _Spec]:

@@ -17,13 +17,20 @@ from churnlab.errors import ParameterError
 from churnlab.funnels._build import _actor_table
 from churnlab.funnels._finish import _attrs, _ratio
 from churnlab.funnels.counts import funnel_users
-from churnlab.funnels.spec import Funnel, _funnel_docs, _prepare, _resolve
+from churnlab.funnels.spec import (
+    Funnel,
+    _funnel_docs,
+    _prepare,
+    _resolve,
+    _takes_spec,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from churnlab._types import DataLike, DateLike, Freq
 
 
 @keyword_only("steps", "window", "by", "order", renamed={"events": "data"})
+@_takes_spec
 @_funnel_docs
 def funnel_trend(
     data: DataLike,
@@ -121,6 +128,7 @@ def funnel_trend(
 
 
 @keyword_only("steps", "window", "by", "order", renamed={"events": "data"})
+@_takes_spec
 @_funnel_docs
 def funnel_conversion_curve(
     data: DataLike,
