@@ -19,6 +19,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+from ibis import _
 from ibis.common.deferred import Deferred
 
 from churnlab import contract
@@ -186,7 +187,141 @@ def _step_classes(spec: _Spec) -> list[int]:
     return out
 
 
-def _loose_rows(
+def _distinct_loose_rows(
+    t: ir.Table, spec: _Spec, event_by: list[str], account: bool
+) -> ir.Table:
+    """Valid step rows of loose-order attempts whose steps name distinct events.
+
+    The fast path of :func:`_loose_per_actor`: when no event name serves two
+    steps, one event can only ever serve one step, and ordering a pass's rows
+    by time with the previous step's rows first at one instant lets steps at
+    the same instant count, however many there are.
+
+    Columns ``actor_id, k, ts, tr, g_first, g_prev`` (+ carried columns on
+    ``k = 1`` rows): the event reached step ``k`` within some attempt that
+    started at most one window before it; ``tr`` is its time in seconds,
+    ``g_first`` / ``g_prev`` the seconds since that attempt's start and since
+    the attempt's previous step. Every actor with a step-1 event has a ``k = 1``
+    row.
+
+    Pass k runs over the valid step-(k-1) rows and the step-k events of each
+    actor in time order; a running maximum gives, at each step-k event, the
+    latest start that reached step k-1 at or before it (``b``), and a second
+    one over ``start * 2**31 + time`` gives that chain's step-(k-1) time.
+    """
+    flags = _matches(t, spec)
+    n = len(spec.steps)
+    window = ibis.interval(seconds=int(spec.window.total_seconds()))
+    # a transition into a step whose event also matches an earlier step must
+    # follow the total order of events (one event never serves two steps)
+    names = [step.event for step in spec.steps]
+    overlap = [names[k] in names[:k] for k in range(1, n)]
+    base = _slim(
+        t, spec, event_by, account, **{f"m{k}": f for k, f in enumerate(flags, 1)}
+    )
+    if any(s.where is not None for s in spec.steps):
+        base = base.filter(ibis.or_(*[base[f"m{k}"] for k in range(1, n + 1)]))
+    if any(overlap):
+        base = base.mutate(
+            first_step=_first_index([base[f"m{k}"] for k in range(1, n + 1)])
+        )
+        order = _tie_keys(base)
+        base = base.mutate(
+            rid=ibis.row_number().over(ibis.window(group_by="actor_id", order_by=order))
+        )
+    else:
+        base = base.mutate(rid=ibis.literal(0, "int64"))
+    ts_type = base.ts.type()
+    carry = _carry(base, spec, event_by, account)
+    shift = ibis.literal(_SHIFT, "int64")
+    # step 1: every step-1 event is an attempt start (b = its own time)
+    first = base.filter(base.m1)
+    if spec.since is not None:
+        first = first.filter(first.ts >= ibis.literal(spec.since, "timestamp"))
+    if spec.attempts == "first":
+        first = first.filter(first.ts == first.ts.min().over(group_by="actor_id"))
+    first = first.mutate(tr=_rel(first.ts, spec))
+    valid = first.select(
+        "actor_id", "ts", "rid", b=first.ts, pk=first.tr * shift + first.tr
+    )
+    parts = [
+        first.select(
+            "actor_id",
+            "ts",
+            "tr",
+            k=ibis.literal(1, "int64"),
+            g_first=ibis.literal(0, "int64"),
+            g_prev=ibis.null("int64"),
+            **_carry(first, spec, event_by, account),
+        )
+    ]
+    null_carry = {name: ibis.null(expr.type()) for name, expr in carry.items()}
+    for k in range(2, n + 1):
+        prev = valid.select(
+            "actor_id", "ts", "rid", "b", "pk", kind=ibis.literal(0, "int8")
+        )
+        cur_rows = base.filter(base[f"m{k}"])
+        cur = cur_rows.select(
+            "actor_id",
+            "ts",
+            "rid",
+            b=ibis.null(ts_type),
+            pk=ibis.null("int64"),
+            kind=ibis.literal(1, "int8"),
+        )
+        stream = prev.union(cur)
+        if overlap[k - 2]:
+            order = [stream.ts, stream.rid, ibis.desc(stream.kind)]
+        else:
+            order = [stream.ts, stream.kind]
+        w = ibis.window(
+            group_by="actor_id", order_by=order, preceding=None, following=0
+        )
+        ran = stream.mutate(r=stream.b.max().over(w), rk=stream.pk.max().over(w))
+        hit = ran.filter((ran.kind == 1) & ran.r.notnull() & (ran.ts <= ran.r + window))
+        hit = hit.mutate(tr=_rel(hit.ts, spec), start=hit.rk // shift)
+        valid = hit.select(
+            "actor_id", "ts", "rid", b=hit.r, pk=hit.start * shift + hit.tr
+        )
+        parts.append(
+            hit.select(
+                "actor_id",
+                "ts",
+                "tr",
+                k=ibis.literal(k, "int64"),
+                g_first=hit.tr - hit.start,
+                g_prev=hit.tr - hit.rk % shift,
+                **null_carry,
+            )
+        )
+    return ibis.union(*parts)
+
+
+def _packed_min(
+    cond: ir.BooleanValue, tr: ir.IntegerValue, gap: ir.IntegerValue
+) -> ir.IntegerValue:
+    """The gap at the earliest row meeting ``cond`` (smallest gap among ties)."""
+    shift = ibis.literal(_SHIFT, "int64")
+    return ibis.cases((cond, tr * shift + gap)).min() % shift
+
+
+def _per_actor_loose(rows: ir.Table, spec: _Spec, carry_names: list[str]) -> ir.Table:
+    n = len(spec.steps)
+    far = ibis.literal(_FAR_FUTURE, "timestamp")
+    key = ibis.cases((rows.k == 1, rows.ts), else_=far)
+    aggs: dict[str, Any] = {"level": rows.k.max()}
+    for j in range(1, n + 1):
+        aggs[f"at_{j}"] = ibis.cases((rows.k == j, rows.ts)).min()
+    for j in range(2, n + 1):
+        aggs[f"gf_{j}"] = _packed_min(rows.k == j, rows.tr, rows.g_first)
+        if j > 2:  # at step 2 the previous step is the start
+            aggs[f"gp_{j}"] = _packed_min(rows.k == j, rows.tr, rows.g_prev)
+    for name in carry_names:
+        aggs[name] = rows[name].argmin(key)
+    return rows.group_by("actor_id").agg(**aggs)
+
+
+def _loose_per_actor(
     t: ir.Table, spec: _Spec, event_by: list[str], account: bool
 ) -> ir.Table:
     """Valid step rows of loose-order attempts.
@@ -207,6 +342,12 @@ def _loose_rows(
     many there are. A second running maximum over ``start * 2**31 + time``
     carries the chain's previous-step time.
     """
+    names = [step.event for step in spec.steps]
+    if len(set(names)) == len(names):  # no event serves two steps: fast path
+        rows = _distinct_loose_rows(t, spec, event_by, account)
+        carry_names = list(_carry(t, spec, event_by, account))
+        per = _per_actor_loose(rows, spec, carry_names)
+        return per.mutate(gp_2=per.gf_2)
     flags = _matches(t, spec)
     n = len(spec.steps)
     window = ibis.interval(seconds=int(spec.window.total_seconds()))
@@ -236,7 +377,6 @@ def _loose_rows(
         )
     ]
     carry = _carry(base, spec, event_by, account)
-    null_carry = {name: ibis.null(expr.type()) for name, expr in carry.items()}
     # one row per actor and instant: events per step definition, attempt starts
     cls = _step_classes(spec)
     mixed = filtered and len(set(cls)) > 1
@@ -268,10 +408,8 @@ def _loose_rows(
                 conds.append(inst[f"t{k0}_{j}"] >= j - k0 + 1)
         return ibis.and_(*conds)
 
-    running = ibis.window(
-        group_by="actor_id", order_by="ts", preceding=None, following=0
-    )
-    by_time = ibis.window(group_by="actor_id", order_by="ts")
+    # every earlier instant of the actor (one row per instant, so rows = instants)
+    prior = ibis.window(group_by="actor_id", order_by="ts", rows=(None, -1))
     ts_type = inst.ts.type()
     low_ts = ibis.literal(pd.Timestamp("1900-01-01"), "timestamp")
     # arrivals at step 1 are the attempt starts: start = this instant
@@ -283,11 +421,8 @@ def _loose_rows(
     for k in range(2, n + 1):
         # latest start that reached step k-1 at an earlier instant
         inst = inst.mutate(
-            _rb=inst[f"b{k - 1}"].max().over(running),
-            _rp=inst[f"p{k - 1}"].max().over(running),
-        )
-        inst = inst.mutate(
-            _lb=inst._rb.lag().over(by_time), _lp=inst._rp.lag().over(by_time)
+            _lb=inst[f"b{k - 1}"].max().over(prior),
+            _lp=inst[f"p{k - 1}"].max().over(prior),
         )
         arrive = ok(k, k) & inst._lb.notnull() & (inst.ts <= inst._lb + window)
         inst = inst.mutate(
@@ -295,7 +430,7 @@ def _loose_rows(
                 f"a{k}": ibis.cases((arrive, inst._lb), else_=ibis.null(ts_type)),
                 f"qa{k}": ibis.cases((arrive, inst._lp), else_=ibis.null("int64")),
             }
-        ).drop("_rb", "_rp", "_lb", "_lp")
+        ).drop("_lb", "_lp")
         # reached at this instant: arrived here, or arrived at k0 < k and went on
         starts = [inst[f"a{k}"]]
         packed = [inst[f"qa{k}"]]
@@ -322,21 +457,28 @@ def _loose_rows(
                 )
             }
         )
+    # per actor: furthest step, first arrival at each step, and the gaps of
+    # the earliest arrival
+    level = ibis.literal(0, "int64")
+    for k in range(1, n + 1):
+        level = ibis.cases((inst[f"b{k}"].notnull(), k), else_=level)
+    aggs = {"level": level.max()}
+    for k in range(1, n + 1):
+        aggs[f"at_{k}"] = ibis.cases((inst[f"b{k}"].notnull(), inst.ts)).min()
     for k in range(2, n + 1):
-        hit = inst.filter(inst[f"b{k}"].notnull())
-        q = hit[f"q{k}"]
-        parts.append(
-            hit.select(
-                "actor_id",
-                "ts",
-                "tr",
-                k=ibis.literal(k, "int64"),
-                g_first=hit.tr - q // shift,
-                g_prev=hit.tr - q % shift,
-                **null_carry,
-            )
+        reached = inst[f"b{k}"].notnull()
+        q = inst[f"q{k}"]
+        aggs[f"gf_{k}"] = _packed_min(reached, inst.tr, inst.tr - q // shift)
+        aggs[f"gp_{k}"] = _packed_min(reached, inst.tr, inst.tr - q % shift)
+    per = inst.group_by("actor_id").agg(**aggs).filter(_.at_1.notnull())
+    if carry:
+        firsts = parts[0]
+        key = firsts.ts
+        carried = firsts.group_by("actor_id").agg(
+            **{name: firsts[name].argmin(key) for name in carry}
         )
-    return ibis.union(*parts)
+        per = per.join(carried, "actor_id")
+    return per
 
 
 def _packed_min(
@@ -345,22 +487,6 @@ def _packed_min(
     """The gap at the earliest row meeting ``cond`` (smallest gap among ties)."""
     shift = ibis.literal(_SHIFT, "int64")
     return ibis.cases((cond, tr * shift + gap)).min() % shift
-
-
-def _per_actor_loose(rows: ir.Table, spec: _Spec, carry_names: list[str]) -> ir.Table:
-    n = len(spec.steps)
-    far = ibis.literal(_FAR_FUTURE, "timestamp")
-    key = ibis.cases((rows.k == 1, rows.ts), else_=far)
-    aggs: dict[str, Any] = {"level": rows.k.max()}
-    for j in range(1, n + 1):
-        aggs[f"at_{j}"] = ibis.cases((rows.k == j, rows.ts)).min()
-    for j in range(2, n + 1):
-        aggs[f"gf_{j}"] = _packed_min(rows.k == j, rows.tr, rows.g_first)
-        if j > 2:  # at step 2 the previous step is the start
-            aggs[f"gp_{j}"] = _packed_min(rows.k == j, rows.tr, rows.g_prev)
-    for name in carry_names:
-        aggs[name] = rows[name].argmin(key)
-    return rows.group_by("actor_id").agg(**aggs)
 
 
 def _per_actor_strict(
@@ -439,11 +565,8 @@ def _actor_table(ds: contract.Dataset, spec: _Spec) -> tuple[ir.Table, list[str]
     """
     t, event_by = _events_in_range(ds, spec)
     account = _needs_account(ds, spec)
-    carry_names = [f"by_{c}" for c in event_by] + (["acct"] if account else [])
     if spec.order == "loose":
-        rows = _loose_rows(t, spec, event_by, account)
-        per = _per_actor_loose(rows, spec, carry_names)
-        per = per.mutate(gp_2=per.gf_2)
+        per = _loose_per_actor(t, spec, event_by, account)
     else:
         per = _per_actor_strict(t, spec, event_by, account)
     window = ibis.interval(seconds=int(spec.window.total_seconds()))
