@@ -28,6 +28,8 @@ from churnlab.funnels.spec import _FAR_FUTURE, _Spec, _Step
 
 # ----------------------------------------------------------------------- builders
 
+__all__: list[str] = []
+
 
 def _prop_value(table: ir.Table, key: str) -> ir.StringValue:
     """Text value of ``key`` in a flat JSON object held in ``properties``."""

@@ -11,6 +11,8 @@ from churnlab.funnels.spec import _Spec
 
 # ------------------------------------------------------------------------ finish
 
+__all__: list[str] = []
+
 
 def _ratio(num: Any, den: Any) -> Any:
     num = pd.to_numeric(num, errors="coerce")

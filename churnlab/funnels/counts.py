@@ -29,6 +29,8 @@ from churnlab.funnels.spec import (
 if TYPE_CHECKING:  # pragma: no cover
     from churnlab._types import DataLike, DateLike
 
+__all__ = ["funnel", "funnel_users", "funnel_dropped", "funnel_times"]
+
 
 @keyword_only("steps", "window", "by", "order", renamed={"events": "data"})
 @_takes_spec

@@ -28,6 +28,8 @@ from churnlab.funnels.spec import (
 if TYPE_CHECKING:  # pragma: no cover
     from churnlab._types import DataLike, DateLike, Freq
 
+__all__ = ["funnel_trend", "funnel_conversion_curve"]
+
 
 @keyword_only("steps", "window", "by", "order", renamed={"events": "data"})
 @_takes_spec

@@ -29,6 +29,8 @@ _REACTIVATION = ("span", "first", "spells")
 _OWN = ("customer_id", "spell", "tenure", "churned", "start", "churned_at", "spells")
 _DEFAULT_INACTIVITY_DAYS = 90
 
+__all__: list[str] = []
+
 
 def _check_choice(name: str, value: object, options: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in options:
