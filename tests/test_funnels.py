@@ -728,3 +728,24 @@ def test_old_positional_funnel_calls_warn_and_agree():
     with pytest.warns(FutureWarning, match="events= is now data="):
         renamed = cl.funnel(events=WINDOW_EDGE, steps=["s1", "s2"], as_of=AS_OF)
     pd.testing.assert_frame_equal(renamed, new)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        SAME_INSTANT_STEPS[0],
+        pytest.param(
+            SAME_INSTANT_STEPS[1],
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="strict order still ranks same-instant events by the first "
+                "step they match, so a repeated name cannot interleave",
+            ),
+        ),
+    ],
+    ids=["distinct", "ab"],
+)
+def test_ten_steps_at_one_instant_strict_order(steps):
+    ev = events([("u", e, "2026-01-01 10:00") for e in reversed(steps)])
+    f = cl.funnel(ev, steps=steps, order="strict", as_of=AS_OF)
+    assert users(f) == [1] * 10
