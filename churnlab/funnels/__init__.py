@@ -18,8 +18,10 @@ Public names: ``Funnel``, ``funnel``, ``funnel_users``, ``funnel_dropped``,
   "view"]``, the second view must be another event; it may share the instant).
 * **Loose order** (default): other events, including repeats of earlier steps,
   may happen between two steps. **Strict order**: any other event of the user
-  between two steps breaks the attempt; events at the same instant are ordered
-  by the step they match, so same-instant steps still count.
+  between two steps breaks the attempt; events at the same instant are ranked
+  by the first step they match, so distinct steps at one instant count (any
+  number of them), but a repeated event name cannot interleave with others at
+  one instant (``["a", "b", "a", "b"]`` all at once stops at step 2).
 * **Censoring.** A user whose first step-1 event (their *entry*) lies less than
   one window before the as-of cutoff has not had the full window to convert:
   they are counted apart (``users_censored``), never as dropped. Conversion by
