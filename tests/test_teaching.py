@@ -53,7 +53,8 @@ def test_readme_gives_the_path_and_a_glossary():
         r"\[(`cl\.[^\]]+)\]\((\.\./\.\./churnlab/[^)#]+)", text
     ):
         name = re.findall(r"cl\.([A-Za-z_]+)", label)[0]
-        defined = Path(inspect.getsourcefile(getattr(cl, name))).resolve()
+        defined = Path(inspect.getsourcefile(inspect.unwrap(getattr(cl, name))))
+        defined = defined.resolve()
         assert (TEACHING / target).resolve() == defined, f"{label}: link {target}"
     # every `cl.name` the glossary names is public
     for name in re.findall(r"`cl\.([a-z_]+)", text):
