@@ -280,7 +280,8 @@ def test_05_answers(tmp_path, ds):
 @pytest.mark.slow
 def test_06_answers(tmp_path, ds):
     a = _run(TEACHING / "06_funnels_and_sales_kpis.ipynb", tmp_path)
-    f = cl.funnel(ds, ["login", "dashboard_created", "report_viewed", "export"], "14D")
+    steps = ["login", "dashboard_created", "report_viewed", "export"]
+    f = cl.funnel(ds, steps=steps, window="14D")
     assert a["ex1_conversion"] == pytest.approx(
         f["users"].iloc[-1] / f["users"].iloc[0]
     )
