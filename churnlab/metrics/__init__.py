@@ -4,8 +4,8 @@ Public names: ``customer_churn``, ``order_churn``, ``crr``, ``churn_conventions`
 ``wilson_interval`` (:mod:`churnlab.metrics.churn`); ``mrr_movements``,
 ``customer_mrr_movements``, ``revenue_metrics``, ``revenue_churn``, ``nrr``,
 ``grr``, ``quick_ratio``, ``arpa``, ``ltv``, ``explain_churn``
-(:mod:`churnlab.metrics.revenue`); ``order_metrics``
-(:mod:`churnlab.metrics.orders`); ``nps``, ``churn_reasons``
+(:mod:`churnlab.metrics.revenue`); ``order_metrics``, ``order_revenue``,
+``repeat_rate`` (:mod:`churnlab.metrics.orders`); ``nps``, ``churn_reasons``
 (:mod:`churnlab.metrics.nps`).
 
 Every function takes the data first (a Dataset, DataFrame, path or Ibis table)
@@ -23,7 +23,7 @@ from churnlab.metrics.churn import (
     wilson_interval,
 )
 from churnlab.metrics.nps import churn_reasons, nps
-from churnlab.metrics.orders import order_metrics
+from churnlab.metrics.orders import order_metrics, order_revenue, repeat_rate
 from churnlab.metrics.revenue import (
     arpa,
     customer_mrr_movements,
@@ -54,6 +54,8 @@ __all__ = [
     "ltv",
     "explain_churn",
     "order_metrics",
+    "order_revenue",
+    "repeat_rate",
     "nps",
     "churn_reasons",
 ]
