@@ -32,7 +32,8 @@ as_of : date-like, optional
     The day the data is known through, inclusive (``"2026-10-31"`` covers all of
     31 October). Default: the last day of the data's last complete period of
     ``freq``, the data being known through the end of the day of its latest
-    timestamp (:func:`churnlab.periods.resolve_as_of`). Periods ending after it are not reported; cells not fully observed by then are
+    timestamp (:func:`churnlab.periods.resolve_as_of`). Periods ending after it are
+    not reported; cells not fully observed by then are
     NaN, never 0.""",
     "ax": """\
 ax : matplotlib.axes.Axes, optional

@@ -122,7 +122,9 @@ def grid(
         )
     else:
         spine = periods.spine(agg["period"].min(), as_of, freq)
-    full = spine.merge(agg[by_cols].drop_duplicates(), how="cross") if by_cols else spine
+    full = (
+        spine.merge(agg[by_cols].drop_duplicates(), how="cross") if by_cols else spine
+    )
     out = full.merge(agg, on=["period", *by_cols], how="left")
     for m, dtype in metrics.items():
         out[m] = out[m].fillna(0).astype(dtype)

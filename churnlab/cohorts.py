@@ -28,7 +28,6 @@ when they purchased in P (refunds excluded, see
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import ibis
@@ -241,9 +240,9 @@ def _order_cells(
     """
     known = purchases.filter(_.ordered_at < ibis.literal(end, "timestamp"))
     if revenue:
-        acts = known.group_by("customer_id", p=periods.period_index(_.ordered_at, freq)).agg(
-            revenue=_.amount.sum()
-        )
+        acts = known.group_by(
+            "customer_id", p=periods.period_index(_.ordered_at, freq)
+        ).agg(revenue=_.amount.sum())
     else:
         acts = known.select(
             "customer_id", p=periods.period_index(_.ordered_at, freq)
@@ -433,7 +432,9 @@ def _finish(
     out = grid[by_cols].copy()
     out["cohort"] = periods.index_starts(grid["c"].to_numpy(), freq)
     out["period_number"] = grid["k"].to_numpy()
-    out["period"] = periods.index_starts(grid["c"].to_numpy() + grid["k"].to_numpy(), freq)
+    out["period"] = periods.index_starts(
+        grid["c"].to_numpy() + grid["k"].to_numpy(), freq
+    )
     out["cohort_size"] = size.astype("int64")
     out["customers_active"] = np.asarray(active, dtype="int64")
     if kind == "revenue":

@@ -280,11 +280,7 @@ def spine(first: pd.Timestamp, as_of: pd.Timestamp, freq: str) -> pd.DataFrame:
 
 def check_days(value: object, *, name: str = "inactivity_days") -> int:
     """Return a window length in whole days (>= 1), else raise ParameterError."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | np.integer)
-        or value < 1
-    ):
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ParameterError(
             f"{name}={value!r} must be a whole number of days >= 1 "
             f"(e.g. {DEFAULT_INACTIVITY_DAYS})."
@@ -418,7 +414,7 @@ def as_of_for(
 
 
 def period_index(ts: ir.TimestampValue, freq: str) -> ir.IntegerValue:
-    """Ibis: integer index of the period holding ``ts``; consecutive periods differ by 1.
+    """Ibis: integer index of the period holding ``ts`` (consecutive differ by 1).
 
     Months are ``year * 12 + month - 1``, quarters ``year * 4 + quarter - 1``;
     days count from 1970-01-01 and weeks from Monday 1969-12-29. Ibis's

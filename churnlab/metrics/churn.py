@@ -33,6 +33,7 @@ __all__ = [
     "wilson_interval",
 ]
 
+
 def _setup(
     data: DataLike, table: str, *, by: ByLike, freq: str, as_of: DateLike | None
 ) -> tuple[contract.Dataset, list[str], ir.Table | None, pd.Timestamp]:
@@ -54,7 +55,9 @@ def _logo_frame(
     agg: pd.DataFrame, by_cols: list[str], freq: str, as_of: pd.Timestamp
 ) -> pd.DataFrame:
     """Logo counts from executed :func:`churnlab.states.logo_flows` aggregates."""
-    return states.logo_counts(grid(agg, by_cols, freq, as_of, states.LOGO_FLOWS), by_cols)
+    return states.logo_counts(
+        grid(agg, by_cols, freq, as_of, states.LOGO_FLOWS), by_cols
+    )
 
 
 def _logo_table(

@@ -28,8 +28,8 @@ from churnlab import contract, engine, periods, states
 from churnlab._docs import share_docs
 from churnlab._frames import COUNT, attach, grid, ratio, stack
 from churnlab._types import ByLike, DataLike, DateLike, Freq
-from churnlab.metrics.revenue import _gross_margin
 from churnlab.metrics.churn import _setup
+from churnlab.metrics.revenue import _gross_margin
 
 __all__ = ["order_metrics", "order_revenue", "repeat_rate"]
 
@@ -347,7 +347,9 @@ def order_metrics(
         data, by=by, freq=freq, as_of=as_of, inactivity_days=days
     )
     logo = out[["customers_start", "customers_churned", "churn_rate"]]
-    out = out[["period", *by_cols, *_REVENUE_COLUMNS, "customers_repeat", "repeat_rate"]]
+    out = out[
+        ["period", *by_cols, *_REVENUE_COLUMNS, "customers_repeat", "repeat_rate"]
+    ]
     out = out.copy()
     out["aov"] = ratio(out["revenue_gross"], out["orders"])
     out["purchase_frequency"] = ratio(out["orders"], out["customers_ordering"])

@@ -10,7 +10,8 @@ start, built by a running sum over subscription start and end events. Each such
 row is one movement (new, expansion, contraction, churn or reactivation); MRR at
 every boundary is the cumulative sum of the movements, joined to a period spine
 in pandas. All sums are in integer cents, so the bridge
-``end_mrr = start_mrr + mrr_new + mrr_expansion + mrr_reactivation - mrr_contraction - mrr_churn``
+``end_mrr = start_mrr + mrr_new + mrr_expansion + mrr_reactivation - mrr_contraction
+- mrr_churn``
 holds exactly.
 """
 
@@ -25,7 +26,15 @@ from ibis import _
 
 from churnlab import engine, periods, states
 from churnlab._docs import share_docs
-from churnlab._frames import MONTHS_PER_PERIOD, attach, by_list, cumsum, grid, ratio, stack
+from churnlab._frames import (
+    MONTHS_PER_PERIOD,
+    attach,
+    by_list,
+    cumsum,
+    grid,
+    ratio,
+    stack,
+)
 from churnlab._types import ByLike, DataLike, DateLike, Freq, PeriodLike
 from churnlab.errors import ParameterError
 from churnlab.metrics.churn import _setup, customer_churn
@@ -75,7 +84,9 @@ RENAMED_COLUMNS = {
 }
 
 
-def _gross_margin(gross_margin: float | None, margin: float | None) -> tuple[float, bool]:
+def _gross_margin(
+    gross_margin: float | None, margin: float | None
+) -> tuple[float, bool]:
     """Resolve ``gross_margin`` (and the deprecated ``margin``): (value, assumed)."""
     if margin is not None:
         warnings.warn(
@@ -185,7 +196,12 @@ def _flow_table(
     out["mrr_end"] = end_cents / states.CENTS
     out["mrr_net_new"] = g["d_mrr"] / states.CENTS
     logo = states.logo_counts(g, by_cols)
-    for col in ("customers_start", "customers_new", "customers_churned", "customers_end"):
+    for col in (
+        "customers_start",
+        "customers_new",
+        "customers_churned",
+        "customers_end",
+    ):
         out[col] = logo[col]
     return out, by_cols, freq
 
@@ -260,8 +276,8 @@ def mrr_movements(
     ['period', 'mrr_start', 'mrr_new', 'mrr_expansion', 'mrr_contraction',
      'mrr_churn', 'mrr_reactivation', 'mrr_end']
     >>> last = m.iloc[-1]
-    >>> bridge = (last.mrr_start + last.mrr_new + last.mrr_expansion + last.mrr_reactivation
-    ...           - last.mrr_contraction - last.mrr_churn)
+    >>> bridge = (last.mrr_start + last.mrr_new + last.mrr_expansion
+    ...           + last.mrr_reactivation - last.mrr_contraction - last.mrr_churn)
     >>> bool(abs(bridge - last.mrr_end) < 0.005)
     True
     """
@@ -372,7 +388,8 @@ def revenue_metrics(
     -------
     pandas.DataFrame
         ``period``, by-columns, the bridge (``mrr_start, mrr_new, mrr_expansion,
-        mrr_contraction, mrr_churn, mrr_reactivation, mrr_end, mrr_net_new``), then each rate
+        mrr_contraction, mrr_churn, mrr_reactivation, mrr_end, mrr_net_new``), then
+        each rate
         after its numerator and denominator: ``mrr_lost_gross,
         gross_revenue_churn_rate, mrr_lost_net, net_revenue_churn_rate,
         mrr_retained, nrr, mrr_retained_gross, grr, mrr_gained, quick_ratio,
@@ -394,10 +411,12 @@ def revenue_metrics(
 
     **Formula.**
     ``gross_revenue_churn_rate = (mrr_churn + mrr_contraction) / mrr_start``;
-    ``net_revenue_churn_rate = (mrr_churn + mrr_contraction - mrr_expansion) / mrr_start``;
+    ``net_revenue_churn_rate = (mrr_churn + mrr_contraction - mrr_expansion) /
+    mrr_start``;
     ``nrr = (mrr_start + mrr_expansion - mrr_contraction - mrr_churn) / mrr_start``;
     ``grr = (mrr_start - mrr_contraction - mrr_churn) / mrr_start``;
-    ``quick_ratio = (mrr_new + mrr_expansion + mrr_reactivation) / (mrr_contraction + mrr_churn)``;
+    ``quick_ratio = (mrr_new + mrr_expansion + mrr_reactivation) / (mrr_contraction +
+    mrr_churn)``;
     ``arpa = mrr_end / customers_end``;
     ``lifetime_periods = 1 / churn_rate``;
     ``ltv = arpa * gross_margin * lifetime_months``, i.e. ARPA x margin /
@@ -432,7 +451,9 @@ def revenue_metrics(
     out["gross_revenue_churn_rate"] = ratio(out["mrr_lost_gross"], s)
     out["mrr_lost_net"] = out["mrr_lost_gross"] - out["mrr_expansion"]
     out["net_revenue_churn_rate"] = ratio(out["mrr_lost_net"], s)
-    out["mrr_retained"] = s + out["mrr_expansion"] - out["mrr_contraction"] - out["mrr_churn"]
+    out["mrr_retained"] = (
+        s + out["mrr_expansion"] - out["mrr_contraction"] - out["mrr_churn"]
+    )
     out["nrr"] = ratio(out["mrr_retained"], s)
     out["mrr_retained_gross"] = s - out["mrr_contraction"] - out["mrr_churn"]
     out["grr"] = ratio(out["mrr_retained_gross"], s)
@@ -512,7 +533,8 @@ def revenue_churn(
     lost to cancellations and downgrades (gross), net of upgrades (net).
 
     **Formula.** ``gross_revenue_churn_rate = (mrr_churn + mrr_contraction) /
-    mrr_start``; ``net_revenue_churn_rate = (mrr_churn + mrr_contraction - mrr_expansion) /
+    mrr_start``; ``net_revenue_churn_rate = (mrr_churn + mrr_contraction -
+    mrr_expansion) /
     mrr_start``, negative when expansion exceeds the losses.
 
     **Convention.** See :func:`revenue_metrics`: net revenue churn is
@@ -588,7 +610,14 @@ def nrr(
     """
     return _subset(
         data,
-        ["mrr_start", "mrr_expansion", "mrr_contraction", "mrr_churn", "mrr_retained", "nrr"],
+        [
+            "mrr_start",
+            "mrr_expansion",
+            "mrr_contraction",
+            "mrr_churn",
+            "mrr_retained",
+            "nrr",
+        ],
         by=by,
         freq=freq,
         as_of=as_of,
@@ -957,7 +986,8 @@ def _explain_text(
         "",
         "MRR bridge: end = start + new + expansion + reactivation - contraction"
         " - churn",
-        f"  {m(r.mrr_end)} = {m(r.mrr_start)} + {m(r.mrr_new)} + {m(r.mrr_expansion)} + "
+        f"  {m(r.mrr_end)} = {m(r.mrr_start)} + {m(r.mrr_new)} + {m(r.mrr_expansion)}
+        + "
         f"{m(r.mrr_reactivation)} - {m(r.mrr_contraction)} - {m(r.mrr_churn)}",
         "Gross revenue churn = (churn + contraction) / mrr_start",
         f"  = ({m(r.mrr_churn)} + {m(r.mrr_contraction)}) / {m(r.mrr_start)} = "
@@ -992,7 +1022,8 @@ def _explain_text(
         + (
             "n/a"
             if pd.isna(r.ltv)
-            else f"{m(r.arpa)} x {r.gross_margin:g} x {r.lifetime_months:.1f} = {m(r.ltv)}"
+            else f"{m(r.arpa)} x {r.gross_margin:g} x {r.lifetime_months:.1f}"
+            f" = {m(r.ltv)}"
         ),
     ]
     return "\n".join(blocks)

@@ -33,11 +33,11 @@ from churnlab.plots.churn import _MARKERS, _by_list, _date_axis, _group_label, _
 __all__ = ["mrr_bridge", "revenue_retention"]
 
 _STEPS = (
-    ("new", "New", 1),
-    ("expansion", "Expansion", 1),
-    ("reactivation", "Reactivation", 1),
-    ("contraction", "Contraction", -1),
-    ("churn", "Churn", -1),
+    ("mrr_new", "New", 1),
+    ("mrr_expansion", "Expansion", 1),
+    ("mrr_reactivation", "Reactivation", 1),
+    ("mrr_contraction", "Contraction", -1),
+    ("mrr_churn", "Churn", -1),
 )
 
 
@@ -103,13 +103,13 @@ def mrr_bridge(
         raise ParameterError("The frame has no periods to draw.")
     per = (
         rows.groupby("period", as_index=False)[
-            ["start_mrr", "end_mrr", *[s[0] for s in _STEPS]]
+            ["mrr_start", "mrr_end", *[s[0] for s in _STEPS]]
         ]
         .sum()
         .sort_values("period")
     )
-    start = float(per["start_mrr"].iloc[0])
-    end = float(per["end_mrr"].iloc[-1])
+    start = float(per["mrr_start"].iloc[0])
+    end = float(per["mrr_end"].iloc[-1])
     ax = new_axes(ax, figsize=(9, 4.5))
     colors = sns.color_palette(PALETTE)
     gain, loss, total = colors[0], colors[1], "0.6"

@@ -105,33 +105,33 @@ def mrr(
     for p, q in zip(spine["period"], spine["period_end"], strict=True):
         r = dict(
             period=p,
-            start_mrr=0,
-            new=0,
-            expansion=0,
-            contraction=0,
-            churn=0,
-            reactivation=0,
-            end_mrr=0,
+            mrr_start=0,
+            mrr_new=0,
+            mrr_expansion=0,
+            mrr_contraction=0,
+            mrr_churn=0,
+            mrr_reactivation=0,
+            mrr_end=0,
         )
         for c, g in live.groupby("customer_id"):
             a0, a1 = _active(g, p), _active(g, q)
             m0, m1 = _mrr(g, p), _mrr(g, q)
             first = g["start"].min()
-            r["start_mrr"] += m0
-            r["end_mrr"] += m1
+            r["mrr_start"] += m0
+            r["mrr_end"] += m1
             kind = None
             if not a0 and a1:
                 kind = "new" if p <= first < q else "reactivation"
-                r[kind] += m1
+                r[f"mrr_{kind}"] += m1
             elif a0 and not a1:
                 kind = "churn"
-                r["churn"] += m0
+                r["mrr_churn"] += m0
             elif a0 and a1 and m1 > m0:
                 kind = "expansion"
-                r["expansion"] += m1 - m0
+                r["mrr_expansion"] += m1 - m0
             elif a0 and a1 and m1 < m0:
                 kind = "contraction"
-                r["contraction"] += m0 - m1
+                r["mrr_contraction"] += m0 - m1
             if kind:
                 moves.append(
                     dict(
