@@ -986,9 +986,9 @@ def _explain_text(
         "",
         "MRR bridge: end = start + new + expansion + reactivation - contraction"
         " - churn",
-        f"  {m(r.mrr_end)} = {m(r.mrr_start)} + {m(r.mrr_new)} + {m(r.mrr_expansion)}
-        + "
-        f"{m(r.mrr_reactivation)} - {m(r.mrr_contraction)} - {m(r.mrr_churn)}",
+        f"  {m(r.mrr_end)} = {m(r.mrr_start)} + {m(r.mrr_new)} + "
+        f"{m(r.mrr_expansion)} + {m(r.mrr_reactivation)} - "
+        f"{m(r.mrr_contraction)} - {m(r.mrr_churn)}",
         "Gross revenue churn = (churn + contraction) / mrr_start",
         f"  = ({m(r.mrr_churn)} + {m(r.mrr_contraction)}) / {m(r.mrr_start)} = "
         f"{pct(r.gross_revenue_churn_rate)}",
