@@ -598,8 +598,10 @@ def _merge_ranges(ranges: ir.Table) -> ir.Table:
 def period_ranges(spans: ir.Table, *, freq: str, last_idx: int) -> ir.Table:
     """The periods each customer is active *in*: merged blocks of period indices.
 
-    A customer is active in period P when one of their intervals overlaps it:
-    ``start < P.end`` and (``end`` null or ``end > P.start``). An interval
+    A customer is active in period P when they are active at some instant of
+    it under the rule: one of their non-empty intervals overlaps it, ``start <
+    P.end`` and (``end`` null or ``end > P.start``); an interval with ``end ==
+    start`` never makes a customer active. An interval
     covers the periods from the one holding ``start`` to the one holding the
     last instant before ``end`` (``end`` is exclusive, so an ``end`` on a period
     boundary does not reach that period), capped at ``last_idx``.
@@ -623,9 +625,13 @@ def period_ranges(spans: ir.Table, *, freq: str, last_idx: int) -> ir.Table:
     end_idx = periods.period_index(_.end, freq) - (
         _.end == periods.truncate(_.end, freq)
     ).cast("int64")
-    ranges = spans.select(
-        "customer_id",
-        a=periods.period_index(_.start, freq),
-        b=ibis.ifelse(_.end.isnull(), last_lit, ibis.least(end_idx, last_lit)),
-    ).filter(_.b >= _.a)
+    ranges = (
+        spans.filter(_.end.isnull() | (_.end > _.start))
+        .select(
+            "customer_id",
+            a=periods.period_index(_.start, freq),
+            b=ibis.ifelse(_.end.isnull(), last_lit, ibis.least(end_idx, last_lit)),
+        )
+        .filter(_.b >= _.a)
+    )
     return _merge_ranges(ranges)

@@ -19,6 +19,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from churnlab._docs import share_docs
+from churnlab._frames import by_list
 from churnlab.errors import ParameterError
 from churnlab.plots._style import (
     PALETTE,
@@ -28,7 +29,7 @@ from churnlab.plots._style import (
     new_axes,
     percent_axis,
 )
-from churnlab.plots.churn import _MARKERS, _by_list, _date_axis, _group_label, _unit
+from churnlab.plots.churn import _MARKERS, _date_axis, _group_label, _unit
 
 __all__ = ["mrr_bridge", "revenue_retention"]
 
@@ -209,7 +210,7 @@ def revenue_retention(
             "The frame has neither an 'nrr' nor a 'grr' column; pass "
             "what cl.revenue_metrics() returned."
         )
-    cols = _by_list(by)
+    cols = by_list(by)
     ax = new_axes(ax)
     unit = _unit(frame["period"])
     data = frame.assign(period=pd.to_datetime(frame["period"]))

@@ -156,3 +156,56 @@ def order_spans(orders: pd.DataFrame, window_days: int) -> pd.DataFrame:
             "end": (buys["ordered_at"] + pd.Timedelta(days=window_days)).to_numpy(),
         }
     )
+
+
+# --------------------------------------------------------------------------------
+# the helper every consumer's test can use: the rule, applied by brute force
+# --------------------------------------------------------------------------------
+def active_customers(frame: pd.DataFrame, t: pd.Timestamp) -> set:
+    """Customers active at instant ``t``: some row has start < t <= end (or open).
+
+    ``frame`` holds ``customer_id, start, end`` (subscriptions, or
+    :func:`order_spans` of orders). Any consumer's customer count at a boundary
+    (sales customer counts, lifetimes at risk, ...) can be checked against it.
+    """
+    on = frame[
+        (frame["start"] < t)
+        & (frame["end"].isna() | (frame["end"] >= t))
+        & (frame["end"].isna() | (frame["end"] > frame["start"]))
+    ]
+    return set(on["customer_id"])
+
+
+def active_in_period(frame: pd.DataFrame, p: pd.Timestamp, q: pd.Timestamp) -> set:
+    """Customers active at some instant inside ``[p, q)``: the cohort rule.
+
+    Some non-empty row overlaps the period: start < q and (end null or end > p).
+    """
+    on = frame[
+        (frame["start"] < q)
+        & (frame["end"].isna() | (frame["end"] > p))
+        & (frame["end"].isna() | (frame["end"] > frame["start"]))
+    ]
+    return set(on["customer_id"])
+
+
+def cohorts(frame: pd.DataFrame, *, freq: str, as_of: str) -> pd.DataFrame:
+    """``cohort, period, customers_active`` by the rule (first-activity cohorts)."""
+    as_of = pd.Timestamp(as_of)
+    live = _intervals(frame, periods.cutoff(as_of))
+    if live.empty:
+        return pd.DataFrame(columns=["cohort", "period", "customers_active"])
+    first = live.groupby("customer_id")["start"].min()
+    cohort_of = periods.period_start(first, freq)
+    spine = periods.spine(live["start"].min(), as_of, freq)
+    rows = []
+    for p, q in zip(spine["period"], spine["period_end"], strict=True):
+        active = active_in_period(live, p, q)
+        for c in sorted(set(cohort_of)):
+            if c > p:
+                continue
+            members = set(cohort_of[cohort_of == c].index)
+            rows.append(
+                dict(cohort=c, period=p, customers_active=len(members & active))
+            )
+    return pd.DataFrame(rows)
