@@ -18,6 +18,7 @@ holds exactly.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import ibis
 import ibis.expr.types as ir
@@ -502,15 +503,26 @@ def _subset(data: DataLike, cols: list[str], **kwargs: object) -> pd.DataFrame:
     return full[["period", *by_list(kwargs.get("by")), *cols]]
 
 
-@share_docs
-def revenue_churn(
-    data: DataLike,
-    *,
-    by: ByLike = None,
-    freq: Freq = "M",
-    as_of: DateLike | None = None,
-) -> pd.DataFrame:
-    """Gross and net revenue (MRR) churn rate per period.
+def _view(name: str, cols: list[str], doc: str) -> Callable[..., pd.DataFrame]:
+    """A thin public view of :func:`revenue_metrics`: the same numbers, fewer columns.
+
+    The shared parameter text is written once, here; ``doc`` holds the summary,
+    ``Returns`` and ``Notes`` of the view.
+    """
+
+    def view(
+        data: DataLike,
+        *,
+        by: ByLike = None,
+        freq: Freq = "M",
+        as_of: DateLike | None = None,
+    ) -> pd.DataFrame:
+        return _subset(data, cols, by=by, freq=freq, as_of=as_of)
+
+    summary, rest = doc.split("\n\n", 1)
+    view.__doc__ = (
+        summary
+        + """
 
     Parameters
     ----------
@@ -519,6 +531,27 @@ def revenue_churn(
     {by}
     {freq}
     {as_of}
+
+"""
+        + rest
+    )
+    view.__name__ = view.__qualname__ = name
+    return share_docs(view)
+
+
+revenue_churn = _view(
+    "revenue_churn",
+    [
+        "mrr_start",
+        "mrr_churn",
+        "mrr_contraction",
+        "mrr_expansion",
+        "mrr_lost_gross",
+        "gross_revenue_churn_rate",
+        "mrr_lost_net",
+        "net_revenue_churn_rate",
+    ],
+    """Gross and net revenue (MRR) churn rate per period.
 
     Returns
     -------
@@ -546,42 +579,21 @@ def revenue_churn(
     >>> r = cl.revenue_churn(cl.sample_dataset()).dropna()
     >>> bool((r["net_revenue_churn_rate"] <= r["gross_revenue_churn_rate"]).all())
     True
-    """
-    return _subset(
-        data,
-        [
-            "mrr_start",
-            "mrr_churn",
-            "mrr_contraction",
-            "mrr_expansion",
-            "mrr_lost_gross",
-            "gross_revenue_churn_rate",
-            "mrr_lost_net",
-            "net_revenue_churn_rate",
-        ],
-        by=by,
-        freq=freq,
-        as_of=as_of,
-    )
+    """,
+)
 
 
-@share_docs
-def nrr(
-    data: DataLike,
-    *,
-    by: ByLike = None,
-    freq: Freq = "M",
-    as_of: DateLike | None = None,
-) -> pd.DataFrame:
+nrr = _view(
+    "nrr",
+    [
+        "mrr_start",
+        "mrr_expansion",
+        "mrr_contraction",
+        "mrr_churn",
+        "mrr_retained",
+        "nrr",
+    ],
     """Net revenue retention per period.
-
-    Parameters
-    ----------
-    data : Dataset, DataFrame, path or ibis.Table
-        Subscriptions (see :func:`mrr_movements`).
-    {by}
-    {freq}
-    {as_of}
 
     Returns
     -------
@@ -607,40 +619,14 @@ def nrr(
     >>> n = cl.nrr(cl.sample_dataset(), freq="Y", as_of="2025-12-31")
     >>> n["period"].dt.year.tolist()
     [2023, 2024, 2025]
-    """
-    return _subset(
-        data,
-        [
-            "mrr_start",
-            "mrr_expansion",
-            "mrr_contraction",
-            "mrr_churn",
-            "mrr_retained",
-            "nrr",
-        ],
-        by=by,
-        freq=freq,
-        as_of=as_of,
-    )
+    """,
+)
 
 
-@share_docs
-def grr(
-    data: DataLike,
-    *,
-    by: ByLike = None,
-    freq: Freq = "M",
-    as_of: DateLike | None = None,
-) -> pd.DataFrame:
+grr = _view(
+    "grr",
+    ["mrr_start", "mrr_contraction", "mrr_churn", "mrr_retained_gross", "grr"],
     """Gross revenue retention per period.
-
-    Parameters
-    ----------
-    data : Dataset, DataFrame, path or ibis.Table
-        Subscriptions (see :func:`mrr_movements`).
-    {by}
-    {freq}
-    {as_of}
 
     Returns
     -------
@@ -666,33 +652,23 @@ def grr(
     >>> g = cl.grr(cl.sample_dataset())
     >>> bool((g["grr"].dropna() <= 1).all())
     True
-    """
-    return _subset(
-        data,
-        ["mrr_start", "mrr_contraction", "mrr_churn", "mrr_retained_gross", "grr"],
-        by=by,
-        freq=freq,
-        as_of=as_of,
-    )
+    """,
+)
 
 
-@share_docs
-def quick_ratio(
-    data: DataLike,
-    *,
-    by: ByLike = None,
-    freq: Freq = "M",
-    as_of: DateLike | None = None,
-) -> pd.DataFrame:
+quick_ratio = _view(
+    "quick_ratio",
+    [
+        "mrr_new",
+        "mrr_expansion",
+        "mrr_reactivation",
+        "mrr_gained",
+        "mrr_contraction",
+        "mrr_churn",
+        "mrr_lost_gross",
+        "quick_ratio",
+    ],
     """SaaS quick ratio per period: MRR gained over MRR lost.
-
-    Parameters
-    ----------
-    data : Dataset, DataFrame, path or ibis.Table
-        Subscriptions (see :func:`mrr_movements`).
-    {by}
-    {freq}
-    {as_of}
 
     Returns
     -------
@@ -716,42 +692,14 @@ def quick_ratio(
     >>> q = cl.quick_ratio(cl.sample_dataset())
     >>> bool((q["quick_ratio"].dropna() >= 0).all())
     True
-    """
-    return _subset(
-        data,
-        [
-            "mrr_new",
-            "mrr_expansion",
-            "mrr_reactivation",
-            "mrr_gained",
-            "mrr_contraction",
-            "mrr_churn",
-            "mrr_lost_gross",
-            "quick_ratio",
-        ],
-        by=by,
-        freq=freq,
-        as_of=as_of,
-    )
+    """,
+)
 
 
-@share_docs
-def arpa(
-    data: DataLike,
-    *,
-    by: ByLike = None,
-    freq: Freq = "M",
-    as_of: DateLike | None = None,
-) -> pd.DataFrame:
+arpa = _view(
+    "arpa",
+    ["mrr_end", "customers_end", "arpa"],
     """Average revenue per account (MRR per active customer) at each period's end.
-
-    Parameters
-    ----------
-    data : Dataset, DataFrame, path or ibis.Table
-        Subscriptions (see :func:`mrr_movements`).
-    {by}
-    {freq}
-    {as_of}
 
     Returns
     -------
@@ -774,10 +722,8 @@ def arpa(
     >>> a = cl.arpa(cl.sample_dataset(), by="segment")
     >>> sorted(a["segment"].unique())
     ['Enterprise', 'Mid-Market', 'SMB']
-    """
-    return _subset(
-        data, ["mrr_end", "customers_end", "arpa"], by=by, freq=freq, as_of=as_of
-    )
+    """,
+)
 
 
 @share_docs
