@@ -1,7 +1,7 @@
 """Cohort analysis: retention matrices with honest censoring.
 
 Public names: ``KINDS``, ``cohort_table``, ``cohort_matrix``, ``cohort_retention``,
-``cohort_average``.
+``cohort_average``, ``cohort_kind``, ``cohort_keys``.
 
 A *cohort* is the set of customers whose first activity (first subscription
 start or first purchase; or their sign-up) falls in one period ``c``. Cell
@@ -49,6 +49,8 @@ __all__ = [
     "cohort_matrix",
     "cohort_retention",
     "cohort_average",
+    "cohort_kind",
+    "cohort_keys",
 ]
 
 #: What a cohort cell measures.
@@ -491,7 +493,8 @@ def _rates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _kind_of(frame: pd.DataFrame) -> str:
+def cohort_kind(frame: pd.DataFrame) -> str:
+    """What a long cohort frame measures: ``"logo"``, ``"revenue"`` or ``"ltv"``."""
     if "revenue_base" in frame.columns:
         return "revenue"
     if "revenue_cumulative" in frame.columns:
@@ -504,7 +507,7 @@ def _kind_of(frame: pd.DataFrame) -> str:
     )
 
 
-def _keys(frame: pd.DataFrame) -> list[str]:
+def cohort_keys(frame: pd.DataFrame) -> list[str]:
     """Attribute columns of a long cohort frame (not calendar, measure or rate)."""
     return [c for c in frame.columns if c not in (*_CALENDAR, *_SUMMABLE, *_RATES)]
 
@@ -737,8 +740,8 @@ def cohort_average(table: pd.DataFrame) -> pd.DataFrame:
     >>> round(float(avg.loc[12, "retention"]), 3)
     0.737
     """
-    kind = _kind_of(table)
-    keys = _keys(table)
+    kind = cohort_kind(table)
+    keys = cohort_keys(table)
     sums = [c for c in _SUMMABLE if c in table.columns]
     out = (
         table.groupby([*keys, "period_number"], dropna=False, sort=True)[sums]
@@ -789,7 +792,7 @@ def cohort_matrix(table: pd.DataFrame, *, values: str = "rate") -> pd.DataFrame:
     >>> cl.cohort_matrix(rev, values="logo").equals(m)
     True
     """
-    kind = _kind_of(table)
+    kind = cohort_kind(table)
     if values == "logo" and {"customers_active", "cohort_size"} <= set(table.columns):
         table = table.assign(
             customer_share=ratio(table["customers_active"], table["cohort_size"])
@@ -809,7 +812,7 @@ def cohort_matrix(table: pd.DataFrame, *, values: str = "rate") -> pd.DataFrame:
             f"values={values!r} must be 'rate', 'count', 'logo' (customer tables "
             f"only) or a measure column of the table ({', '.join(measures)})."
         )
-    keys = _keys(table) + (["cohort"] if "cohort" in table.columns else [])
+    keys = cohort_keys(table) + (["cohort"] if "cohort" in table.columns else [])
     if not keys:
         frame = table.assign(cohort="all customers")
         keys = ["cohort"]
