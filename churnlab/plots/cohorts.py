@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from churnlab._docs import share_docs
-from churnlab.cohorts import cohort_keys, cohort_kind, cohort_average, cohort_matrix
+from churnlab.cohorts import cohort_average, cohort_keys, cohort_kind, cohort_matrix
 from churnlab.errors import ParameterError
 from churnlab.plots import _style
 
