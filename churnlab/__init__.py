@@ -43,6 +43,7 @@ from churnlab.metrics.churn import (  # noqa: E402
     customer_churn,
     order_churn,
 )
+from churnlab.metrics.explain import explain_churn
 from churnlab.metrics.nps import churn_reasons, nps  # noqa: E402
 from churnlab.metrics.orders import (  # noqa: E402
     order_metrics,
@@ -52,7 +53,6 @@ from churnlab.metrics.orders import (  # noqa: E402
 from churnlab.metrics.revenue import (  # noqa: E402
     arpa,
     customer_mrr_movements,
-    explain_churn,
     grr,
     ltv,
     mrr_movements,

@@ -23,6 +23,11 @@ P (``start < P.end`` and (``end`` null or ``end > P.start``);
 when they purchased in P (refunds excluded, see
 :func:`churnlab.contract.purchases`). Period numbers are integer period indices
 (:func:`churnlab.periods.period_index`), identical on every backend.
+
+The module is longer than most (about 900 lines) because it holds one concept
+end to end: the two engine builders (orders, subscriptions), the pandas finish
+that turns their cells into the censored long frame, and the public views of
+that frame; a split would put the cells and their only reader in two files.
 """
 
 from __future__ import annotations
