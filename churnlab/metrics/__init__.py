@@ -5,8 +5,8 @@ Public names: ``customer_churn``, ``order_churn``, ``crr``, ``churn_conventions`
 ``customer_mrr_movements``, ``revenue_metrics``, ``revenue_churn``, ``nrr``,
 ``grr``, ``quick_ratio``, ``arpa``, ``ltv`` (:mod:`churnlab.metrics.revenue`);
 ``explain_churn`` (:mod:`churnlab.metrics.explain`); ``order_metrics``,
-``order_revenue``, ``repeat_rate`` (:mod:`churnlab.metrics.orders`); ``nps``, ``churn_reasons``
-(:mod:`churnlab.metrics.nps`).
+``order_revenue``, ``repeat_rate`` (:mod:`churnlab.metrics.orders`); ``nps``,
+``churn_reasons`` (:mod:`churnlab.metrics.nps`).
 
 Every function takes the data first (a Dataset, DataFrame, path or Ibis table)
 and keyword-only options, builds one Ibis expression on top of
