@@ -175,3 +175,7 @@ __all__ += [
 from churnlab import reports  # noqa: E402
 
 __all__ += ["reports"]
+
+from churnlab.context import benchmark_context, benchmarks  # noqa: E402
+
+__all__ += ["benchmarks", "benchmark_context"]
