@@ -14,6 +14,8 @@ import textwrap
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from churnlab.periods import DEFAULT_INACTIVITY_DAYS
+
 __all__ = ["DOCS", "share_docs", "share_docs_with"]
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -48,8 +50,8 @@ gross_margin : float, optional
     Gross margin in (0, 1] applied to revenue in LTV. Default: not applied
     (1.0, revenue LTV), and the result says so: ``gross_margin_assumed`` is
     True whenever the margin was not given.""",
-    "inactivity_days": """\
-inactivity_days : int, default 90
+    "inactivity_days": f"""\
+inactivity_days : int, default {DEFAULT_INACTIVITY_DAYS}
     Inactivity window W in days: a customer is active at ``t`` while their latest
     purchase before ``t`` is at most W days old, and churns once W days pass with
     no purchase. Printed with every figure.""",
