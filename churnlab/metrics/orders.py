@@ -4,10 +4,11 @@ Public names: ``order_metrics``, ``order_revenue``, ``repeat_rate``.
 
 One definition each, which every consumer (the reports, the sales KPIs) calls:
 
-* **Revenue** of period P is purchases minus refunds dated in P (refunds
-  netted, as Shopify's "total sales" and accounting do): ``revenue =
-  revenue_gross - refunds``. ``revenue_new`` is the net revenue of the customers
-  whose first purchase is in P; ``revenue_new_share = revenue_new / revenue``.
+* **Revenue** of period P is the amount of the purchases placed in P; refunds
+  are not purchases and are excluded (Shopify's gross sales), reported beside
+  it as ``refunds`` (dated when refunded) with ``revenue_net = revenue -
+  refunds``. ``revenue_new`` is the revenue of the customers whose first
+  purchase is in P; ``revenue_new_share = revenue_new / revenue``.
   (:func:`order_revenue`)
 * **Repeat rate** of P is the share of P's ordering customers who had bought
   before P: ``repeat_rate = customers_repeat / customers_ordering``.
@@ -35,7 +36,7 @@ __all__ = ["order_metrics", "order_revenue", "repeat_rate"]
 
 _ORDER_METRICS = {
     "orders": COUNT,
-    "revenue_gross": "float64",
+    "revenue": "float64",
     "refunds": "float64",
     "customers_ordering": COUNT,
     "customers_first_order": COUNT,
@@ -45,9 +46,9 @@ _ORDER_METRICS = {
 
 _REVENUE_COLUMNS = [
     "orders",
-    "revenue_gross",
-    "refunds",
     "revenue",
+    "refunds",
+    "revenue_net",
     "customers_ordering",
     "customers_first_order",
     "revenue_new",
@@ -94,23 +95,21 @@ def _order_flows(
         .group_by(["period", *by_cols])
         .agg(
             orders=_.n.sum(),
-            revenue_gross=_.gross.sum(),
+            revenue=_.gross.sum(),
             refunds=_.refunded.sum(),
             customers_ordering=bought.cast(COUNT).sum(),
             customers_first_order=(bought & (_.period == _.first)).cast(COUNT).sum(),
             customers_repeat=(bought & (_.first < _.period)).cast(COUNT).sum(),
-            revenue_new=ibis.ifelse(
-                _.period == _.first, _.gross - _.refunded, 0.0
-            ).sum(),
+            revenue_new=ibis.ifelse(_.period == _.first, _.gross, 0.0).sum(),
         )
     )
 
 
 def _finish_orders(g: pd.DataFrame, by_cols: list[str]) -> pd.DataFrame:
     out = g[["period", *by_cols]].copy()
-    for col in ("orders", "revenue_gross", "refunds"):
+    for col in ("orders", "revenue", "refunds"):
         out[col] = g[col]
-    out["revenue"] = g["revenue_gross"] - g["refunds"]
+    out["revenue_net"] = g["revenue"] - g["refunds"]
     for col in ("customers_ordering", "customers_first_order", "revenue_new"):
         out[col] = g[col]
     out["revenue_existing"] = out["revenue"] - out["revenue_new"]
@@ -174,7 +173,7 @@ def order_revenue(
     freq: Freq = "M",
     as_of: DateLike | None = None,
 ) -> pd.DataFrame:
-    """Order revenue per period, net of refunds, split new vs existing customers.
+    """Order revenue per period, split new vs existing customers; refunds beside it.
 
     Parameters
     ----------
@@ -188,33 +187,35 @@ def order_revenue(
     Returns
     -------
     pandas.DataFrame
-        One row per period (and ``by`` group): ``orders``, ``revenue_gross``,
-        ``refunds``, ``revenue``, ``customers_ordering``,
+        One row per period (and ``by`` group): ``orders``, ``revenue``,
+        ``refunds``, ``revenue_net``, ``customers_ordering``,
         ``customers_first_order``, ``revenue_new``, ``revenue_existing``,
         ``revenue_new_share``.
 
     Notes
     -----
     **Definition.** ``orders`` = distinct purchase orders placed in P (rows
-    when there is no ``order_id``); ``revenue_gross`` = their amounts;
-    ``refunds`` = the refunds dated in P (positive amounts); *new* customers
-    placed their first ever purchase in P.
+    when there is no ``order_id``); ``revenue`` = their amounts; ``refunds`` =
+    the refunds dated in P (positive amounts); *new* customers placed their
+    first ever purchase in P.
 
-    **Formula.** ``revenue = revenue_gross - refunds``; ``revenue_new`` = the
-    net revenue of new customers; ``revenue_existing = revenue - revenue_new``;
-    ``revenue_new_share = revenue_new / revenue``.
+    **Formula.** ``revenue_new`` = the revenue of new customers;
+    ``revenue_existing = revenue - revenue_new``; ``revenue_new_share =
+    revenue_new / revenue``; ``revenue_net = revenue - refunds``.
 
-    **Convention.** Refunds are netted in the period they are dated, as
-    Shopify's total sales and a ledger do, so the revenue of past periods does
-    not change when a refund arrives later. ``revenue_gross`` keeps the
-    purchases-only figure beside it.
+    **Convention.** Revenue is gross sales: refunds are not purchases, so they
+    are excluded from ``revenue`` (and from activity) rather than netted. A
+    refund usually lands in a later period than its order, and netting it there
+    would push a period's revenue, and its new-customer share, below zero or
+    above one. The refunds are not hidden: ``refunds`` and ``revenue_net`` sit
+    beside ``revenue``.
 
     Examples
     --------
     >>> import churnlab as cl
     >>> r = cl.order_revenue(cl.sample_dataset())
     >>> last = r.iloc[-1]
-    >>> bool(abs(last.revenue - (last.revenue_gross - last.refunds)) < 1e-6)
+    >>> bool(abs(last.revenue_net - (last.revenue - last.refunds)) < 1e-6)
     True
     """
     out, by_cols = _orders_table(
@@ -293,8 +294,8 @@ def order_metrics(
         Orders with ``customer_id, ordered_at, amount`` and optional
         ``order_id`` (rows sharing an ``order_id`` are lines of one order) and
         ``is_refund``, or a Dataset holding them. Refunds never make a customer
-        active (a :class:`~churnlab.ChurnlabWarning` gives their count); they
-        are netted from revenue.
+        active and are not revenue (a :class:`~churnlab.ChurnlabWarning` gives
+        their count); ``refunds`` reports them.
     {by}
     {freq}
     {as_of}
@@ -317,14 +318,13 @@ def order_metrics(
     and :func:`repeat_rate`; churn is :func:`churnlab.order_churn` under the
     same window.
 
-    **Formula.** ``aov = revenue_gross / orders``; ``purchase_frequency =
+    **Formula.** ``aov = revenue / orders``; ``purchase_frequency =
     orders / customers_ordering`` (orders per ordering customer per period);
     ``revenue_per_customer = revenue / customers_ordering``;
     ``lifetime_periods = 1 / churn_rate``;
     ``ltv = revenue_per_customer x gross_margin x lifetime_periods``.
 
-    **Convention.** AOV is the value of the orders placed (refunds are not
-    orders); LTV uses net revenue. The LTV is the simple one: it assumes this
+    **Convention.** The LTV is the simple one: it assumes this
     period's revenue per customer and churn hold for life, and applies no
     margin unless one is given (``gross_margin_assumed``).
 
@@ -336,7 +336,7 @@ def order_metrics(
     ...     warnings.simplefilter("ignore")
     ...     m = cl.order_metrics(cl.sample_dataset())
     >>> last = m.iloc[-1]
-    >>> bool(abs(last.aov * last.orders - last.revenue_gross) < 1e-6)
+    >>> bool(abs(last.aov * last.orders - last.revenue) < 1e-6)
     True
     >>> bool(0 <= last.repeat_rate <= 1)
     True
@@ -351,7 +351,7 @@ def order_metrics(
         ["period", *by_cols, *_REVENUE_COLUMNS, "customers_repeat", "repeat_rate"]
     ]
     out = out.copy()
-    out["aov"] = ratio(out["revenue_gross"], out["orders"])
+    out["aov"] = ratio(out["revenue"], out["orders"])
     out["purchase_frequency"] = ratio(out["orders"], out["customers_ordering"])
     out["revenue_per_customer"] = ratio(out["revenue"], out["customers_ordering"])
     out[list(logo.columns)] = logo
