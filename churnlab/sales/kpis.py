@@ -351,6 +351,8 @@ def _ltv_saas(c: _Ctx, w: _Window) -> _Row:
     gm = c.params.get("gross_margin")
     if gm is None:
         default = sig[name].default
+        if default is None:  # None = not applied: churnlab.metrics.revenue's default
+            from churnlab.metrics.revenue import DEFAULT_GROSS_MARGIN as default
         assumed = f"{name} = {default} (the default of churnlab.ltv)"
         r = c.series_row("ltv", cl.ltv, w)
     else:
