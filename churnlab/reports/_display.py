@@ -307,15 +307,24 @@ def show_figure(ax: Any, *, narrow: bool = True, scroll: bool = False) -> None:
     fig = ax.figure if hasattr(ax, "figure") else ax
     if isinstance(fig, np.ndarray):  # pragma: no cover - an array of Axes
         fig = fig.flat[0].figure
-    wide = _svg(fig)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # matplotlib layout notes
+        wide = _svg(fig)
     parts = [f'<div class="wide">{wide}</div>']
     if scroll:
         narrow = False
     if narrow:
         w, h = fig.get_size_inches()
         if w > 4.6:
+            from matplotlib.text import Text
+
             fig.set_size_inches(4.2, max(h * 0.9, 2.8))
-            parts.append(f'<div class="narrow">{_svg(fig)}</div>')
+            for text in fig.findobj(Text):
+                if len(text.get_text()) > 30:
+                    text.set_wrap(True)  # long captions wrap instead of widening
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # layout notes about the redraw
+                parts.append(f'<div class="narrow">{_svg(fig)}</div>')
         else:
             parts[0] = f"<div>{wide}</div>"
     plt.close(fig)
