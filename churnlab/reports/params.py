@@ -226,6 +226,7 @@ def check_params(
             )
     if segment is not None:
         dataset = _filter_segment(dataset, segment)
+        _check_segment_rows(dataset, report, segment)
     if currency is None:
         currency = _config_currency(folder)
     return ReportParams(
@@ -261,6 +262,22 @@ def _config_currency(folder: Path) -> str:
             f"{path}: currency={value!r} must be a three-letter code such as EUR."
         )
     return value
+
+
+def _check_segment_rows(ds: Dataset, report: str, segment: str) -> None:
+    """A segment must have rows in the tables its report is built on."""
+    from churnlab import engine
+
+    for name in REQUIRED.get(report, ()):
+        table = ds.tables.get(name)
+        if table is None:
+            continue
+        if int(engine.scalar(table.count())) == 0:
+            raise ParameterError(
+                f"segment={segment!r} has no rows in the {name} table, so the "
+                f"{report} report has nothing to show for it; pick another segment "
+                "or leave it out."
+            )
 
 
 def _filter_segment(ds: Dataset, segment: str) -> Dataset:
