@@ -206,6 +206,11 @@ def check_params(
             f"{last_month} (the last complete month)."
         )
     needed = [t for t in REQUIRED.get(report, ()) if t in dataset.info]
+    if report in REQUIRED and not needed:
+        raise ParameterError(
+            f"The {report} report needs a {' or an '.join(REQUIRED[report])} table; "
+            f"the dataset in {str(folder)!r} has {', '.join(dataset.tables) or 'none'}."
+        )
     starts = [dataset.info[t].earliest for t in needed]
     starts = [s for s in starts if s is not None]
     if starts and month < min(starts).strftime("%Y-%m"):

@@ -332,11 +332,14 @@ def _check_writable(out: Path) -> None:
         probe = probe.parent
     if not probe.is_dir():
         raise ParameterError(f"--out {str(out)!r}: {str(probe)!r} is not a folder.")
-    if not os.access(probe, os.W_OK | os.X_OK):
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as err:
         raise ParameterError(
-            f"--out {str(out)!r} is not writable (no write permission on "
-            f"{str(probe)!r}); pick another folder."
-        )
+            f"--out {str(out)!r} is not writable ({str(probe)!r}: "
+            f"{err.strerror or err}); pick another folder."
+        ) from None
     for child in (out, *(out.glob("*") if out.is_dir() else ())):
         if child.is_dir() and not os.access(child, os.W_OK | os.X_OK):
             raise ParameterError(
@@ -431,10 +434,11 @@ def _publish(work: Path, final: Path) -> Path:
     root, month = final.parent, final.name
     run = root / f"{month}.{_run_id()}"
     work.rename(run)
-    if final.is_dir() and not final.is_symlink():
-        # a folder published before runs had ids becomes a kept run
-        final.rename(root / f"{month}.{_run_id()}-earlier")
     previous = os.readlink(final) if final.is_symlink() else None
+    if final.is_dir() and not final.is_symlink():
+        # a folder published before runs had ids becomes the kept previous run
+        previous = f"{month}.{_run_id()}-earlier"
+        final.rename(root / previous)
     link = root / f".{month}.link-{run.name}"
     link.unlink(missing_ok=True)
     os.symlink(run.name, link)
