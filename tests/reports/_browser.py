@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,7 +19,11 @@ def _overflow(html_path: Path, width: int) -> tuple[str, str]:
         "document.body.setAttribute('data-width', "
         "document.documentElement.scrollWidth);});</script>"
     )
-    probe.write_text(html_path.read_text().replace("</body>", script + "</body>"))
+    # the page's Content-Security-Policy forbids scripts: the probe drops it
+    page = re.sub(
+        r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html_path.read_text()
+    )
+    probe.write_text(page.replace("</body>", script + "</body>"))
     done = subprocess.run(
         [
             shutil.which("chromium") or shutil.which("chromium-browser"),
@@ -40,8 +45,6 @@ def _overflow(html_path: Path, width: int) -> tuple[str, str]:
         text=True,
         timeout=180,
     )
-    import re
-
     found = re.search(r'data-overflow="(\w+)" data-width="(\d+)"', done.stdout)
     assert found, done.stderr[-2000:]
     return found.group(1), found.group(2)
