@@ -438,10 +438,11 @@ class ChurnReport:
             parts = "–"
             small = False
             if num_col and den_col and num_col in self.row and den_col in self.row:
-                unit = "money" if "mrr" in den_col else "count"
+                top_unit = "money" if "mrr" in num_col else "count"
+                bottom_unit = "money" if "mrr" in den_col else "count"
                 parts = (
-                    f"{fmt(self.row[num_col], unit, self.cur)} / "
-                    f"{fmt(self.row[den_col], unit, self.cur)}"
+                    f"{fmt(self.row[num_col], top_unit, self.cur)} / "
+                    f"{fmt(self.row[den_col], bottom_unit, self.cur)}"
                 )
                 small = kind == "pct" and self.row[den_col] < SMALL_N
             elif den_col and den_col in self.row:
