@@ -64,7 +64,8 @@ LABEL_MAX = 60
 #: and switch to a narrow drawing on phones, so the page never scrolls sideways.
 CSS = """<style>
 .cl-table { max-width: 100%; overflow-x: auto; }
-.cl-table table { border-collapse: collapse; font-size: 0.9em; }
+.cl-table table { border-collapse: collapse; font-size: 0.9em;
+  overflow-wrap: normal; word-break: normal; }
 .cl-table th, .cl-table td { padding: 4px 8px; border-bottom: 1px solid #ddd;
   text-align: right; white-space: nowrap; }
 .cl-table tr:first-child th { white-space: normal; vertical-align: bottom; }
