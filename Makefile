@@ -65,8 +65,8 @@ lock-check: $(STAMP)
 	$(BIN)/python requirements/check_lock.py
 
 lock:
-	uv pip compile pyproject.toml --extra dev --extra spark --universal --python-version 3.11 -o $(LOCK)
-	uv pip compile pyproject.toml --extra dev --extra spark --extra lab --universal --python-version 3.11 -c $(LOCK) -o $(LABLOCK)
+	uv pip compile pyproject.toml --extra dev --extra spark --extra clv --universal --python-version 3.11 -o $(LOCK)
+	uv pip compile pyproject.toml --extra dev --extra spark --extra clv --extra lab --universal --python-version 3.11 -c $(LOCK) -o $(LABLOCK)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -126,6 +126,7 @@ from churnlab.funnels import (  # noqa: E402
     funnel_users,
 )
 from churnlab.sales import (  # noqa: E402
+    deal_flows,
     deal_outcomes_by_age,
     lead_conversion,
     pipeline_by_stage,
@@ -136,6 +137,7 @@ from churnlab.sales import (  # noqa: E402
     sales_activity,
     sales_by_location,
     sales_cycle,
+    sales_inputs,
     sales_kpis,
     sales_velocity,
     stage_conversion,
@@ -163,9 +165,72 @@ __all__ += [
     "sales_activity",
     "sales_by_location",
     "revenue_new_vs_existing",
+    "deal_flows",
+    "sales_inputs",
 ]
 
 # --- reports ---
 from churnlab import reports  # noqa: E402
 
 __all__ += ["reports"]
+
+from churnlab.context import benchmark_context, benchmarks  # noqa: E402
+
+__all__ += ["benchmarks", "benchmark_context"]
+
+from churnlab.activity import (  # noqa: E402
+    SIGNAL_DEFAULTS,
+    account_activity,
+    activity_backtest,
+    activity_series,
+    activity_signals,
+    at_risk,
+    dau_mau,
+    lifecycle,
+    recurring_retention,
+    stickiness,
+)
+
+__all__ += [
+    "activity_series",
+    "activity_signals",
+    "at_risk",
+    "activity_backtest",
+    "SIGNAL_DEFAULTS",
+    "account_activity",
+    "lifecycle",
+    "stickiness",
+    "dau_mau",
+    "recurring_retention",
+]
+
+from churnlab.clv import (  # noqa: E402
+    CLVFit,
+    clv_bgnbd,
+    clv_by_segment,
+    clv_calibration_holdout,
+    clv_gamma_gamma,
+    clv_pareto_nbd,
+    clv_predict,
+    clv_prob_alive_matrix,
+    clv_sbg,
+    clv_sbg_lifetime,
+    clv_sbg_survival,
+    rfm_summary,
+)
+from churnlab.plots import clv as _clv_plots  # noqa: E402, F401
+
+__all__ += [
+    "rfm_summary",
+    "CLVFit",
+    "clv_bgnbd",
+    "clv_pareto_nbd",
+    "clv_gamma_gamma",
+    "clv_sbg",
+    "clv_sbg_survival",
+    "clv_sbg_lifetime",
+    "clv_predict",
+    "clv_by_segment",
+    "clv_calibration_holdout",
+    "clv_prob_alive_matrix",
+]

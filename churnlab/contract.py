@@ -191,11 +191,38 @@ TABLES: dict[str, TableSpec] = {
                 _text("segment"),
                 _text("stage"),
                 _id("customer_id", required=False, nullable=True),
+                _ts(
+                    "expected_close_at",
+                    required=False,
+                    nullable=True,
+                    doc="when the deal was expected to close (deal slippage)",
+                ),
+                Column(
+                    "contract_value",
+                    "number",
+                    minimum=0,
+                    doc="total contract value, one-time fees included (ACV)",
+                ),
+                Column(
+                    "contract_months",
+                    "number",
+                    minimum=0,
+                    doc="contract length in months (ACV)",
+                ),
+                Column(
+                    "one_time_fees",
+                    "number",
+                    minimum=0,
+                    doc="setup and other one-time fees in contract_value (ACV)",
+                ),
             ),
             key="deal_id",
             order_checks=(
                 ("created_at", "closed_at", "closed_at is before created_at"),
             ),
+            # an expected close date may lie in the future: it does not say how
+            # far the data reaches
+            horizon=("created_at", "closed_at"),
         ),
         TableSpec(
             "deal_stages",
@@ -229,7 +256,7 @@ TABLES: dict[str, TableSpec] = {
                     "category",
                     required=True,
                     nullable=False,
-                    values=("call", "email", "meeting", "demo"),
+                    values=("call", "email", "meeting", "demo", "response"),
                 ),
                 _ts("at"),
                 _id("deal_id", required=False, nullable=True),
@@ -247,6 +274,40 @@ TABLES: dict[str, TableSpec] = {
                 Column("quota", "number", required=True, nullable=False, minimum=0),
             ),
             one_of=("owner", "team"),
+        ),
+        TableSpec(
+            "sales_inputs",
+            (
+                _ts(
+                    "period", doc="the period's first day, e.g. 2026-10-01 or '2026-10'"
+                ),
+                Column(
+                    "visitors",
+                    "number",
+                    minimum=0,
+                    doc="site visitors in the period (lead conversion rate)",
+                ),
+                Column(
+                    "sales_expenses",
+                    "number",
+                    minimum=0,
+                    doc="sales and marketing expenses of the period",
+                ),
+                Column(
+                    "cost_of_sales",
+                    "number",
+                    minimum=0,
+                    doc="cost of goods sold in the period (average margin)",
+                ),
+                Column(
+                    "market_size",
+                    "number",
+                    minimum=0,
+                    doc="potential customers in the market (market penetration)",
+                ),
+            ),
+            key="period",
+            doc="Sales inputs no other table holds, one row per month.",
         ),
         TableSpec(
             "churn_reasons",
@@ -313,7 +374,7 @@ class Dataset:
     Attributes
     ----------
     customers, subscriptions, orders, events, deals, deal_stages, leads, activities,
-    targets, churn_reasons, nps, durations : ibis.Table or None
+    targets, sales_inputs, churn_reasons, nps, durations : ibis.Table or None
         Typed tables with canonical column names.
     info : dict of str to TableInfo
         Row count, earliest and latest timestamp and documented exclusions per table.
@@ -332,6 +393,7 @@ class Dataset:
     leads: ir.Table | None
     activities: ir.Table | None
     targets: ir.Table | None
+    sales_inputs: ir.Table | None
     churn_reasons: ir.Table | None
     nps: ir.Table | None
     durations: ir.Table | None

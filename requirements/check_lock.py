@@ -1,8 +1,8 @@
 """Fail with a clear message when pyproject.toml and the committed locks disagree.
 
 Every dependency that pyproject.toml declares (the core set and the ``dev``,
-``spark`` and ``lab`` extras) must be pinned in the lock that installs it, at a
-version its range admits. Run by ``make test`` (and so by CI) before the tests.
+``spark``, ``clv`` and ``lab`` extras) must be pinned in the lock that installs
+it, at a version its range admits. Run by ``make test`` (and so by CI) before the tests.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def problems(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
     wanted = {
         "requirements/lock.txt": project["dependencies"]
         + extras.get("dev", [])
-        + extras.get("spark", []),
+        + extras.get("spark", [])
+        + extras.get("clv", []),
         "requirements/lock-lab.txt": project["dependencies"] + extras.get("lab", []),
     }
     out = []

@@ -5,6 +5,26 @@ Modules: ``churn``, ``revenue``, ``cohorts``, ``survival``, ``funnels``,
 ``sales``, ``nps``; e.g. ``cl.plots.revenue.mrr_bridge(cl.mrr_movements(ds))``.
 """
 
-from churnlab.plots import churn, cohorts, funnels, nps, revenue, sales, survival
+from churnlab.plots import (
+    activity,
+    churn,
+    clv,
+    cohorts,
+    funnels,
+    nps,
+    revenue,
+    sales,
+    survival,
+)
 
-__all__ = ["churn", "cohorts", "funnels", "nps", "revenue", "sales", "survival"]
+__all__ = [
+    "activity",
+    "churn",
+    "clv",
+    "cohorts",
+    "funnels",
+    "nps",
+    "revenue",
+    "sales",
+    "survival",
+]

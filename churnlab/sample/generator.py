@@ -58,6 +58,7 @@ TABLES = (
     "deal_stages",
     "activities",
     "targets",
+    "sales_inputs",
     "churn_reasons",
     "nps",
 )
@@ -127,6 +128,23 @@ _LEAD_LAG_MEAN_DAYS = 10.0
 _QUOTA_FACTOR = 1.2
 _CALLS_PER_DEAL = 1.0  # Poisson means, per deal
 _EMAILS_PER_DEAL = 1.0
+# sales inputs and contract terms (drawn from their own random stream, so every
+# other table is the same with or without them)
+_EXPECTED_CLOSE_FACTOR = (-0.15, 0.35)  # lognormal (mu, sigma) x the true cycle
+_CONTRACT_MONTHS = (
+    np.array([12, 24, 36]),
+    np.array([[0.70, 0.25, 0.05], [0.45, 0.35, 0.20]]),
+)
+_SETUP_FEE = np.array([1_500.0, 5_000.0])  # one-time fee by deal segment, if any
+_SETUP_FEE_SHARE = 0.5
+_RESPONSE_OUTCOMES = {"call": "connected", "email": "replied"}
+_RESPONSE_LAG_HOURS = 20.0  # exponential mean
+_VISIT_TO_LEAD = 0.025  # leads per site visitor
+_GROSS_MARGIN = 0.78  # cost of sales = revenue x (1 - margin), noisy per month
+_GROSS_MARGIN_SD = 0.02
+_SALES_COST_PER_REP = 9_000.0  # per month
+_MARKETING_PER_LEAD = 120.0
+_MARKET_SIZE = 250_000.0
 
 _REASONS = (
     "price",
@@ -362,7 +380,7 @@ def _simulate(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     _check_args(n_accounts, start, months, events_months)
     cal = _Calendar(start, months)
-    streams = np.random.SeedSequence(seed).spawn(9)
+    streams = np.random.SeedSequence(seed).spawn(10)
     r_acq, r_sub, r_ord, r_rsn, r_deal, r_lead, r_act, r_nps = (
         np.random.default_rng(s) for s in streams[:8]
     )
@@ -385,6 +403,9 @@ def _simulate(
             r_act, cal, p["sales"], p["leads"]
         )
         bar.step("activities")
+        p["extra"] = _sales_extras(
+            np.random.default_rng(streams[9]), cal, p["sales"], p["leads"], p["acts"]
+        )
         p["nps"] = _nps(r_nps, cal, p["spells"])
         bar.step("nps")
         p["events"] = _events(streams[8], cal, cust, p["spells"], events_months, bar)
@@ -886,6 +907,53 @@ def _activities_targets(rng, cal, sales, leads):
     return acts, targets
 
 
+def _sales_extras(rng, cal, sales, leads, acts) -> dict[str, Any]:
+    """Expected close dates, contract terms, prospect responses, monthly inputs."""
+    nd = sales["n"]
+    cycle = np.maximum(sales["close"] - sales["created"], 1)
+    mu, sigma = _EXPECTED_CLOSE_FACTOR
+    factor = np.exp(mu + sigma * rng.standard_normal(nd))
+    expected = sales["created"] + np.maximum(np.round(cycle * factor), 1)
+    months, mix = _CONTRACT_MONTHS
+    c_months = months[_choice_rows(rng, mix[sales["seg"]])]
+    fee = np.where(rng.random(nd) < _SETUP_FEE_SHARE, _SETUP_FEE[sales["seg"]], 0.0)
+    # a prospect's response follows a connected call or a replied email
+    typ_names = np.asarray(_ACTIVITY_TYPES, dtype=object)[acts["type"]]
+    answered = np.zeros(len(typ_names), bool)
+    for name, outcome in _RESPONSE_OUTCOMES.items():
+        answered |= (typ_names == name) & (acts["outcome"] == outcome)
+    idx = np.flatnonzero(answered)
+    lag = np.round(rng.exponential(_RESPONSE_LAG_HOURS * 3600, len(idx)))
+    r_sec = acts["sec"][idx] + lag.astype(np.int64)
+    keep = r_sec < cal.end * _DAY
+    resp = {"src": idx[keep], "sec": r_sec[keep]}
+    # monthly inputs
+    k = np.arange(cal.months)
+    lead_month = np.searchsorted(cal.ms, leads["created"], "right") - 1
+    in_data = (lead_month >= 0) & (lead_month < cal.months)
+    n_leads = np.bincount(lead_month[in_data], minlength=cal.months)[: cal.months]
+    visitors = np.round(n_leads / _VISIT_TO_LEAD * rng.uniform(0.9, 1.1, cal.months))
+    margin = _GROSS_MARGIN + _GROSS_MARGIN_SD * rng.standard_normal(cal.months)
+    expenses = np.round(
+        len(_REPS) * _SALES_COST_PER_REP * rng.uniform(0.95, 1.05, cal.months)
+        + _MARKETING_PER_LEAD * n_leads,
+        -2,
+    )
+    market = _MARKET_SIZE * (1.004**k)
+    return {
+        "expected": expected,
+        "contract_months": c_months,
+        "fee": fee,
+        "responses": resp,
+        "inputs": {
+            "visitors": visitors,
+            "margin": margin,
+            "sales_expenses": expenses,
+            "market_size": np.round(market, -2),
+        },
+    }
+
+
 def _active_spells(spells, day: int) -> np.ndarray:
     obs_end = np.where(spells["churned"], spells["end"], np.iinfo(np.int64).max)
     return np.flatnonzero((spells["start"] < day) & (obs_end >= day))
@@ -1059,6 +1127,7 @@ def _strings_from_codes(
 def _assemble(cal: _Calendar, p: dict[str, Any]) -> dict[str, pd.DataFrame]:
     cust, rows, orders, reasons = p["cust"], p["rows"], p["orders"], p["reasons"]
     sales, leads, acts, targets = p["sales"], p["leads"], p["acts"], p["targets"]
+    extra = p["extra"]
     nps, events = p["nps"], p["events"]
     cid = cust["id"]
     plan = np.where(cust["plan"] >= 0, cust["plan"], 0)
@@ -1144,6 +1213,12 @@ def _assemble(cal: _Calendar, p: dict[str, Any]) -> dict[str, pd.DataFrame]:
             "segment": _labels(_SEGMENTS[1:], sales["seg"]),
             "stage": stage_now,
             "customer_id": deal_cust,
+            "expected_close_at": _days(extra["expected"]),
+            "contract_value": np.round(
+                sales["amount"] * extra["contract_months"] / 12 + extra["fee"], 2
+            ),
+            "contract_months": extra["contract_months"].astype(float),
+            "one_time_fees": extra["fee"],
         }
     )
     vis = sales["visible"]
@@ -1160,16 +1235,23 @@ def _assemble(cal: _Calendar, p: dict[str, Any]) -> dict[str, pd.DataFrame]:
             "entered_at": _days(st_day[o]),
         }
     )
-    a_deal = np.full(len(acts["deal"]), None, dtype=object)
-    has = acts["deal"] >= 0
-    a_deal[has] = deal_ids[acts["deal"][has]]
+    resp = extra["responses"]
+    a_owner = np.r_[acts["owner"], acts["owner"][resp["src"]]]
+    a_type = np.r_[acts["type"], np.full(len(resp["src"]), len(_ACTIVITY_TYPES))]
+    a_sec = np.r_[acts["sec"], resp["sec"]]
+    a_src = np.r_[acts["deal"], acts["deal"][resp["src"]]]
+    a_out = np.r_[acts["outcome"], np.full(len(resp["src"]), None, dtype=object)]
+    o = np.lexsort((a_type, a_owner, a_sec))
+    a_deal = np.full(len(a_src), None, dtype=object)
+    has = a_src >= 0
+    a_deal[has] = deal_ids[a_src[has]]
     activities = pd.DataFrame(
         {
-            "owner": _labels(_REPS, acts["owner"]),
-            "type": _labels(_ACTIVITY_TYPES, acts["type"]),
-            "at": _seconds(acts["sec"]),
-            "deal_id": a_deal,
-            "outcome": acts["outcome"],
+            "owner": _labels(_REPS, a_owner[o]),
+            "type": _labels((*_ACTIVITY_TYPES, "response"), a_type[o]),
+            "at": _seconds(a_sec[o]),
+            "deal_id": a_deal[o],
+            "outcome": a_out[o],
         }
     )
     targets_df = pd.DataFrame(
@@ -1177,6 +1259,24 @@ def _assemble(cal: _Calendar, p: dict[str, Any]) -> dict[str, pd.DataFrame]:
             "owner": _labels(_REPS, targets["owner"]),
             "period": _days(targets["period"]),
             "quota": targets["quota"],
+        }
+    )
+    inp = extra["inputs"]
+    buys = orders_df[~orders_df["is_refund"]]
+    month_rev = (
+        buys.groupby(buys["ordered_at"].dt.to_period("M"))["amount"]
+        .sum()
+        .reindex(pd.period_range(str(cal.m0), periods=cal.months, freq="M"))
+        .fillna(0.0)
+        .to_numpy()
+    )
+    sales_inputs = pd.DataFrame(
+        {
+            "period": _days(cal.ms[: cal.months]),
+            "visitors": inp["visitors"],
+            "sales_expenses": inp["sales_expenses"],
+            "cost_of_sales": np.round(month_rev * (1 - inp["margin"]), 2),
+            "market_size": inp["market_size"],
         }
     )
     churn_reasons = pd.DataFrame(
@@ -1206,6 +1306,7 @@ def _assemble(cal: _Calendar, p: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "deal_stages": deal_stages,
         "activities": activities,
         "targets": targets_df,
+        "sales_inputs": sales_inputs,
         "churn_reasons": churn_reasons,
         "nps": nps_df,
     }
@@ -1242,6 +1343,17 @@ def _truth(n_accounts, seed, cal, events_months, p, tables) -> dict[str, Any]:
     won_deals = sales["status"] == 0
     lost_deals = sales["status"] == 1
     sales_truth = {
+        "inputs": {
+            "visit_to_lead": _VISIT_TO_LEAD,
+            "gross_margin": _GROSS_MARGIN,
+            "gross_margin_sd": _GROSS_MARGIN_SD,
+            "sales_cost_per_rep": _SALES_COST_PER_REP,
+            "marketing_per_lead": _MARKETING_PER_LEAD,
+            "market_size_start": _MARKET_SIZE,
+            "contract_months": [int(m) for m in _CONTRACT_MONTHS[0]],
+            "setup_fee": dict(zip(_SEGMENTS[1:], map(float, _SETUP_FEE), strict=True)),
+            "setup_fee_share": _SETUP_FEE_SHARE,
+        },
         "segments": list(_SEGMENTS[1:]),
         "sources": list(_SOURCES),
         "win_rate": {

@@ -42,10 +42,21 @@ COLUMNS = {
         "segment",
         "stage",
         "customer_id",
+        "expected_close_at",
+        "contract_value",
+        "contract_months",
+        "one_time_fees",
     ],
     "deal_stages": ["deal_id", "stage", "entered_at"],
     "activities": ["owner", "type", "at", "deal_id", "outcome"],
     "targets": ["owner", "period", "quota"],
+    "sales_inputs": [
+        "period",
+        "visitors",
+        "sales_expenses",
+        "cost_of_sales",
+        "market_size",
+    ],
     "churn_reasons": ["customer_id", "at", "reason", "comment"],
     "nps": ["customer_id", "at", "score"],
 }
@@ -60,6 +71,13 @@ REQUIRED = {
     "deal_stages": ["deal_id", "stage", "entered_at"],
     "activities": ["owner", "type", "at"],
     "targets": ["owner", "period", "quota"],
+    "sales_inputs": [
+        "period",
+        "visitors",
+        "sales_expenses",
+        "cost_of_sales",
+        "market_size",
+    ],
     "churn_reasons": ["customer_id", "at", "reason"],
     "nps": ["customer_id", "at", "score"],
 }
@@ -69,10 +87,11 @@ TIME_COLUMNS = {
     "orders": ["ordered_at"],
     "events": ["timestamp"],
     "leads": ["created_at", "converted_at"],
-    "deals": ["created_at", "closed_at"],
+    "deals": ["created_at", "closed_at"],  # expected_close_at may lie ahead
     "deal_stages": ["entered_at"],
     "activities": ["at"],
     "targets": ["period"],
+    "sales_inputs": ["period"],
     "churn_reasons": ["at"],
     "nps": ["at"],
 }
@@ -359,7 +378,8 @@ def test_deals_and_stages(tables):
     assert (
         tables["leads"]["converted_at"].isna() == tables["leads"]["deal_id"].isna()
     ).all()
-    assert set(tables["activities"]["type"]) <= {"call", "email", "meeting", "demo"}
+    types = {"call", "email", "meeting", "demo", "response"}
+    assert set(tables["activities"]["type"]) <= types
 
 
 def test_churn_reasons_and_targets(tables):

@@ -11,8 +11,7 @@ import pytest
 
 import churnlab as cl
 from churnlab import engine
-from churnlab.errors import ChurnlabWarning, ParameterError
-from churnlab.sales import KPI_KINDS
+from churnlab.errors import ChurnlabWarning
 from tests.conftest import real_file
 
 
@@ -214,6 +213,12 @@ def test_pipeline_funnel(ds):
     assert p["conversion_from_previous"].tolist() == [1.0, 0.1, 4 / 6, 0.5]
     assert p["conversion_from_first"].tolist()[-1] == pytest.approx(2 / 60)
     assert p["in_progress"].tolist() == [0, 0, 0, 1]  # D3 still open
+    # every step says how many are still open and how many dropped out
+    assert p["still_open"].tolist()[1:] == [2, 1, 0]  # L3, L6; D3
+    assert p["lost"].tolist()[2:] == [1, 0]  # D2
+    young = cl.pipeline_funnel(ds, period=("2026-01-20", "2026-01-31"), as_of=AS_OF)
+    assert young["count"].tolist() == [1, 1, 0]  # L5 -> D3, still open
+    assert young["still_open"].tolist() == [0, 1, 0]
     deals_only = cl.pipeline_funnel(cl.load_dataset({"deals": DEALS}), as_of=AS_OF)
     assert deals_only["step"].tolist() == ["opportunities", "won"]
     assert deals_only["count"].tolist() == [4, 2]
@@ -300,136 +305,32 @@ def test_sales_activity_and_pitch_rate(ds):
 
 def test_sales_by_location(ds):
     s = cl.sales_by_location(ds, period="2026-01").set_index("location")
-    # US: C1 100 + C3 200; DE: C2 300 - 50 refund
-    assert s["revenue"].to_dict() == {"US": 300.0, "DE": 250.0}
-    assert s["revenue_share"].to_dict() == pytest.approx(
-        {"US": 300 / 550, "DE": 250 / 550}
-    )
+    # US: C1 100 + C3 200; DE: C2 300 (the refund is not a purchase)
+    assert s["revenue"].to_dict() == {"US": 300.0, "DE": 300.0}
+    assert s["revenue_share"].to_dict() == pytest.approx({"US": 0.5, "DE": 0.5})
     assert s["orders"].to_dict() == {"US": 2, "DE": 1}
     assert s.loc["US", "growth"] == 2.0  # December: 100
     assert np.isnan(s.loc["DE", "growth"])  # nothing in December
 
 
 def test_revenue_new_vs_existing(ds):
-    r = cl.revenue_new_vs_existing(ds, period="2026-01").iloc[0]
-    # C2 first bought in January (300 - 50); C1 and C3 bought before
-    assert (r["revenue_new"], r["revenue_existing"]) == (250.0, 300.0)
+    with pytest.warns(ChurnlabWarning, match="refund"):
+        r = cl.revenue_new_vs_existing(ds, period="2026-01").iloc[0]
+    # C2 first bought in January (300; the refund is not a purchase); C1 and C3
+    # bought before
+    assert (r["revenue_new"], r["revenue_existing"]) == (300.0, 300.0)
     assert (r["customers_new"], r["customers_existing"]) == (1, 2)
-    assert r["revenue_share_new"] == pytest.approx(250 / 550)
-    monthly = cl.revenue_new_vs_existing(ds, as_of=AS_OF)
+    assert r["revenue_share_new"] == pytest.approx(300 / 600)
+    with pytest.warns(ChurnlabWarning, match="refund"):
+        monthly = cl.revenue_new_vs_existing(ds, as_of=AS_OF)
+    assert len(monthly) == 13  # every month, January 2025 to January 2026
+    monthly = monthly[monthly["revenue"] > 0]
     assert monthly["period"].dt.strftime("%Y-%m").tolist() == ["2025-01", "2025-12",
                                                                "2026-01"]  # fmt: skip
     assert monthly["revenue_share_new"].tolist()[:2] == [1.0, 1.0]
 
 
 # --------------------------------------------------------------------- KPIs
-
-
-def test_sales_kpis_by_hand(ds):
-    k = cl.sales_kpis(ds, period="2026-01").set_index("kpi")
-    v = k["value"]
-    assert v["total_revenue"] == 550.0
-    assert v["repeat_customer_rate"] == pytest.approx(2 / 3)  # C1, C3 of C1-C3
-    assert v["average_deal_size"] == 1500.0
-    assert v["win_rate"] == pytest.approx(2 / 3)
-    assert v["deal_slippage"] == pytest.approx(1 / 3)
-    assert v["sales_cycle_length"] == 15.0
-    assert v["lead_conversion_rate"] == pytest.approx(2 / 6)
-    assert v["lead_to_opportunity_rate"] == pytest.approx(4 / 6)
-    assert v["sales_conversion_rate"] == 0.5
-    assert v["pipeline_coverage"] == 0.0
-    assert v["quota_attainment"] == 1.0
-    assert v["meetings_booked"] == 2
-    assert v["pitch_rate"] == pytest.approx(2 / 3)  # D1, D4 of D1, D2, D4
-    assert v["sales_by_location"] == pytest.approx(300 / 550)
-    assert "largest US" in k.loc["sales_by_location", "detail"]
-    assert v["revenue_share_new"] == pytest.approx(250 / 550)
-    # subscriptions: start C1 100, C3 50, C4 200; end C1 100, C2 300, C4 250
-    assert v["churn_rate"] == pytest.approx(1 / 3)  # C3
-    assert v["nrr"] == pytest.approx(350 / 350)  # C1 100 + C4 250 of 350
-    assert v["arpa"] == pytest.approx(650 / 3)
-    assert v["acv"] == 3600.0  # C2: 12 x 300
-    assert v["ltv"] == pytest.approx(650 / 3 / (1 / 3))
-    assert k.loc["ltv", "missing"] == "gross_margin (revenue LTV shown)"
-    # growth: December revenue 100; January 2025 revenue 80
-    assert k.loc["total_revenue", "value_previous"] == 100.0
-    assert k.loc["total_revenue", "growth_vs_previous"] == pytest.approx(4.5)
-    # a year earlier the orders start on 15 January 2025: January 2025 is not
-    # fully covered, so there is no year-on-year growth rate
-    assert np.isnan(k.loc["revenue_growth_yoy", "value"])
-    assert k.loc["total_revenue", "value_last_year"] == 80.0
-    # QoQ: Nov-Jan 650 vs Aug-Oct 0 -> no growth rate
-    assert k.loc["revenue_growth_qoq", "numerator"] == 650.0
-    assert np.isnan(v["revenue_growth_qoq"])
-    for kpi in ("sales_expense_ratio", "average_margin", "market_penetration"):
-        assert np.isnan(v[kpi]) and k.loc[kpi, "missing"]
-    rates = k[k["unit"] == "rate"]["value"].dropna()
-    assert ((rates >= 0) & (rates <= 1)).all()
-
-
-def test_sales_kpis_parameters(ds):
-    k = cl.sales_kpis(
-        ds,
-        period="2026-01",
-        market_size=100,
-        sales_expenses={"2026-01": 110.0, "2025-12": 50.0},
-        gross_margin=0.8,
-    ).set_index("kpi")
-    assert k.loc["market_penetration", "value"] == pytest.approx(3 / 100)
-    assert k.loc["sales_expense_ratio", "value"] == pytest.approx(110 / 550)
-    assert k.loc["sales_expense_ratio", "value_previous"] == pytest.approx(50 / 100)
-    assert k.loc["average_margin", "value"] == 0.8
-    assert k.loc["ltv", "value"] == pytest.approx(0.8 * 650)
-    assert (k["missing"] == "").all()
-    with pytest.raises(ParameterError, match="Unknown KPI parameter"):
-        cl.sales_kpis(ds, period="2026-01", market=3)
-    with pytest.raises(ParameterError, match="gross_margin"):
-        cl.sales_kpis(ds, period="2026-01", gross_margin=80)
-    with pytest.raises(ParameterError, match="not a period"):
-        cl.sales_kpis(ds, period="Jan 2026")
-    with pytest.raises(ParameterError, match="no data"):
-        cl.sales_kpis(ds, period="2027-01")
-
-
-def test_sales_kpis_missing_tables_are_named():
-    only_deals = cl.load_dataset({"deals": DEALS})
-    with pytest.warns(ChurnlabWarning, match="runs past the data"):  # ends 25 Jan
-        k = cl.sales_kpis(only_deals, period="2026-01").set_index("kpi")
-    assert k.loc["win_rate", "value"] == pytest.approx(2 / 3)
-    assert k.loc["total_revenue", "missing"] == "orders"
-    assert k.loc["quota_attainment", "missing"] == "targets"
-    assert np.isnan(k.loc["nrr", "value"])
-    everything = cl.sales_kpis(only_deals, period=None)
-    assert everything["value_previous"].isna().all()
-
-
-# ---------------------------------------------------------------- sample data
-
-
-def test_sample_kpis_cover_the_design_list():
-    k = cl.sales_kpis(cl.sample_dataset(), period="2026-10")
-    design = {
-        "total_revenue", "revenue_growth_qoq", "revenue_growth_yoy",
-        "repeat_customer_rate", "average_deal_size", "win_rate", "deal_slippage",
-        "sales_cycle_length", "lead_conversion_rate", "lead_to_opportunity_rate",
-        "sales_conversion_rate", "pipeline_coverage", "quota_attainment", "acv",
-        "sales_expense_ratio", "average_margin", "market_penetration",
-        "meetings_booked", "pitch_rate", "sales_by_location", "revenue_share_new",
-        "nrr", "arpa", "ltv", "churn_rate",
-    }  # fmt: skip
-    assert design <= set(k["kpi"]) and len(design) == 25
-    assert k["kpi"].is_unique
-    kinds = k["kind"].str.split(", ").explode()
-    assert set(kinds) <= set(KPI_KINDS)
-    complete = k[k["missing"] == ""]
-    assert complete["value"].notna().all()
-    assert complete["value_previous"].notna().all()
-    assert set(k.loc[k["missing"] != "", "kpi"]) == {
-        "sales_expense_ratio", "average_margin", "market_penetration", "ltv"
-    }  # fmt: skip
-    rates = k[k["unit"] == "rate"]["value"].dropna()
-    assert ((rates >= 0) & (rates <= 1)).all()
-    assert k.attrs["previous"] == "2026-09" and k.attrs["last_year"] == "2025-10"
 
 
 def _truth() -> dict:
@@ -510,6 +411,8 @@ def test_duckdb_and_pyspark_agree(con, ds):
         (cl.quota_attainment, {"period": "2026-01"}),
         (cl.stage_conversion, {"as_of": AS_OF}),
         (cl.lead_conversion, {"as_of": AS_OF}),
+        (cl.deal_flows, {"period": "2026-01"}),
+        (cl.pipeline_funnel, {"period": "2026-01", "as_of": AS_OF}),
     ]
     for func, kw in calls:
         pd.testing.assert_frame_equal(
