@@ -29,6 +29,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "sales": ("deals", "orders"),
 }
 
+#: Tables of company-wide totals: a segment's report leaves them out (their
+#: inputs are then named as missing) rather than set them against one segment.
+COMPANY_TABLES = ("sales_inputs",)
+
 #: Longest segment name accepted (labels are capped lower on the page).
 SEGMENT_MAX = 200
 
@@ -301,6 +305,8 @@ def _filter_segment(ds: Dataset, segment: str) -> Dataset:
     ids = ds.customers.filter(ds.customers.segment == segment).select("customer_id")
     tables = {}
     for name, table in ds.tables.items():
+        if name in COMPANY_TABLES:
+            continue  # company totals cannot be split by segment
         key = "account_id" if name == "events" else "customer_id"
         if name != "customers" and "segment" in table.columns:
             table = table.filter(table.segment == segment)

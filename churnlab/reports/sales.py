@@ -486,7 +486,9 @@ class SalesReport:
         """
         rates = self.kpis[self.kpis["unit"] == "rate"]
         bounded = rates[
-            ~rates["kpi"].isin(["revenue_growth_qoq", "revenue_growth_yoy", "nrr"])
+            ~rates["kpi"].isin(
+                ["revenue_growth_qoq", "revenue_growth_yoy", "nrr", "average_margin"]
+            )
         ]["value"].dropna()
         self.checks["KPI rates lie in [0, 1]"] = bool(
             ((bounded >= 0) & (bounded <= 1)).all()
