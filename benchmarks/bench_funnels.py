@@ -300,7 +300,7 @@ def worker(impl: str, path: Path, loop_every: int) -> dict:
     rss0 = _rss_kb("VmRSS")
     c0, t0 = _cpu(), time.perf_counter()
     if impl == "churnlab":
-        f = cl.funnel(str(path), STEPS, f"{WINDOW_DAYS}D", as_of=AS_OF)
+        f = cl.funnel(str(path), steps=STEPS, window=f"{WINDOW_DAYS}D", as_of=AS_OF)
         counts = dict(zip(f["step_index"], f["users"], strict=True))
         info["censored"] = int(f["users_censored"].sum())
         info["median_hours_from_previous"] = [

@@ -118,6 +118,7 @@ __all__ += [
 ]
 
 from churnlab.funnels import (  # noqa: E402
+    Funnel,
     funnel,
     funnel_conversion_curve,
     funnel_dropped,
@@ -145,6 +146,7 @@ from churnlab.sales import (  # noqa: E402
 )
 
 __all__ += [
+    "Funnel",
     "funnel",
     "funnel_users",
     "funnel_dropped",
@@ -234,3 +236,8 @@ __all__ += [
     "clv_calibration_holdout",
     "clv_prob_alive_matrix",
 ]
+
+# --- interactive explorer ---
+from churnlab.explore import Explorer, explore  # noqa: E402
+
+__all__ += ["explore", "Explorer"]

@@ -56,13 +56,15 @@ WINDOW_EDGE = events(
 
 
 def test_window_edges_inclusive_to_the_second():
-    f = cl.funnel(WINDOW_EDGE, ["s1", "s2", "s3"], "7D", as_of=AS_OF)
+    f = cl.funnel(WINDOW_EDGE, steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF)
     # step 1: a, b, c = 3; step 2: a, c = 2 (b is 1 s late); step 3: c = 1
     assert users(f) == [3, 2, 1]
     assert f["conversion_from_previous"].tolist() == [1.0, 2 / 3, 1 / 2]
     assert f["conversion_from_first"].tolist() == [1.0, 2 / 3, 1 / 3]
     assert f["users_dropped"].tolist() == [0, 1, 1]
-    per = cl.funnel_users(WINDOW_EDGE, ["s1", "s2", "s3"], "7D", as_of=AS_OF)
+    per = cl.funnel_users(
+        WINDOW_EDGE, steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF
+    )
     assert per.set_index("user_id")["steps_reached"].to_dict() == {
         "a": 2,
         "b": 1,
@@ -72,7 +74,9 @@ def test_window_edges_inclusive_to_the_second():
 
 def test_window_of_hours_and_timedelta():
     # same data, window 6 days 12 hours: a (7 d) and b miss; c's s2 at 6 d in
-    f = cl.funnel(WINDOW_EDGE, ["s1", "s2"], pd.Timedelta(hours=156), as_of=AS_OF)
+    f = cl.funnel(
+        WINDOW_EDGE, steps=["s1", "s2"], window=pd.Timedelta(hours=156), as_of=AS_OF
+    )
     assert users(f) == [3, 1]
 
 
@@ -98,17 +102,24 @@ REPEATS = events(
 def test_repeated_step_events_every_attempt_counts():
     # all attempts: a via its 10 Jan start; b via 3 Jan (9 Jan is 6 d later);
     # step 2: a, b, c = 3; step 3: c only
-    f = cl.funnel(REPEATS, ["s1", "s2", "s3"], "7D", as_of=AS_OF)
+    f = cl.funnel(REPEATS, steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF)
     assert users(f) == [3, 3, 1]
 
 
 def test_first_attempt_only():
     # a's first attempt (1 Jan) never sees s2 within 7 days; b's first start
     # (1 Jan) is 8 days before s2; c converts on its only attempt
-    f = cl.funnel(REPEATS, ["s1", "s2", "s3"], "7D", attempts="first", as_of=AS_OF)
+    f = cl.funnel(
+        REPEATS, steps=["s1", "s2", "s3"], window="7D", attempts="first", as_of=AS_OF
+    )
     assert users(f) == [3, 1, 1]
     fs = cl.funnel(
-        REPEATS, ["s1", "s2", "s3"], "7D", order="strict", attempts="first", as_of=AS_OF
+        REPEATS,
+        steps=["s1", "s2", "s3"],
+        window="7D",
+        order="strict",
+        attempts="first",
+        as_of=AS_OF,
     )
     # strict, first attempt: a (s1 then s1) breaks; b (s1, s1) breaks;
     # c: s1, s2, s2 -> the second s2 is not s3: stops at step 2
@@ -135,7 +146,7 @@ OUT_OF_ORDER = events(
 
 
 def test_out_of_order_and_skipped_steps():
-    f = cl.funnel(OUT_OF_ORDER, ["s1", "s2", "s3"], as_of=AS_OF)
+    f = cl.funnel(OUT_OF_ORDER, steps=["s1", "s2", "s3"], as_of=AS_OF)
     # step 1: a, b, c; step 2: b; step 3: nobody
     assert users(f) == [3, 1, 0]
     assert np.isnan(f["median_hours_from_previous"].iloc[2])
@@ -160,9 +171,12 @@ TIES = events(
 
 @pytest.mark.parametrize("order", ["loose", "strict"])
 def test_ties_in_time_count(order):
-    assert users(cl.funnel(TIES, ["s1", "s2"], order=order, as_of=AS_OF)) == [2, 2]
+    assert users(cl.funnel(TIES, steps=["s1", "s2"], order=order, as_of=AS_OF)) == [
+        2,
+        2,
+    ]
     # view -> view: c has one view (1 user at step 1 only), d has two
-    assert users(cl.funnel(TIES, ["view", "view"], order=order, as_of=AS_OF)) == [
+    assert users(cl.funnel(TIES, steps=["view", "view"], order=order, as_of=AS_OF)) == [
         2,
         1,
     ]
@@ -188,8 +202,8 @@ STRICT = events(
 
 
 def test_strict_vs_loose():
-    loose = cl.funnel(STRICT, ["s1", "s2", "s3"], order="loose", as_of=AS_OF)
-    strict = cl.funnel(STRICT, ["s1", "s2", "s3"], order="strict", as_of=AS_OF)
+    loose = cl.funnel(STRICT, steps=["s1", "s2", "s3"], order="loose", as_of=AS_OF)
+    strict = cl.funnel(STRICT, steps=["s1", "s2", "s3"], order="strict", as_of=AS_OF)
     assert users(loose) == [3, 3, 1]  # everyone reaches s2; c reaches s3
     assert users(strict) == [3, 2, 0]  # a breaks at x; c breaks at x
 
@@ -211,28 +225,30 @@ def test_censored_users_reported_apart():
     )
     # as_of 31 March: the cutoff is 1 April 00:00; entry + 7 days >= cutoff
     # for entries on or after 25 March 00:00 -> c and d are censored
-    f = cl.funnel(ev, ["s1", "s2"], "7D", as_of="2026-03-31")
+    f = cl.funnel(ev, steps=["s1", "s2"], window="7D", as_of="2026-03-31")
     assert users(f) == [2, 1]
     assert f["users_censored"].tolist() == [2, 1]
     assert f["conversion_from_first"].tolist() == [1.0, 0.5]
-    dropped = cl.funnel_dropped(ev, ["s1", "s2"], "7D", step="s2", as_of="2026-03-31")
+    dropped = cl.funnel_dropped(
+        ev, steps=["s1", "s2"], window="7D", step="s2", as_of="2026-03-31"
+    )
     assert dropped["user_id"].tolist() == ["b"]
 
 
 def test_default_as_of_is_the_last_event_day():
     # data ends 8 Jan: the cutoff is 9 Jan 00:00; entries on 1 Jan + 7 days are
     # before it, so nobody is censored
-    f = cl.funnel(WINDOW_EDGE, ["s1", "s2"])
+    f = cl.funnel(WINDOW_EDGE, steps=["s1", "s2"])
     assert f.attrs["as_of"] == pd.Timestamp("2026-01-08")
     assert users(f) == [3, 2]
     assert f["users_censored"].tolist() == [0, 0]
     # one day earlier (cutoff 8 Jan 00:00): every entry + 7 days >= cutoff
-    early = cl.funnel(WINDOW_EDGE, ["s1", "s2"], as_of="2026-01-07")
+    early = cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], as_of="2026-01-07")
     assert users(early) == [0, 0]
 
 
 def test_events_after_as_of_are_ignored():
-    f = cl.funnel(WINDOW_EDGE, ["s1", "s2"], "7D", as_of="2026-01-07")
+    f = cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], window="7D", as_of="2026-01-07")
     # cutoff 8 Jan 00:00: a's s2 at 8 Jan 00:00 is after it; all censored
     # (entered 1 Jan, 1 Jan + 7 d >= 8 Jan)
     assert users(f) == [0, 0]
@@ -248,8 +264,8 @@ def test_count_by_account_merges_users():
         ],
         account_id=["A", "A", "B"],
     )
-    by_user = cl.funnel(ev, ["s1", "s2"], as_of=AS_OF)
-    by_account = cl.funnel(ev, ["s1", "s2"], count_by="account", as_of=AS_OF)
+    by_user = cl.funnel(ev, steps=["s1", "s2"], as_of=AS_OF)
+    by_account = cl.funnel(ev, steps=["s1", "s2"], count_by="account", as_of=AS_OF)
     assert users(by_user) == [2, 0]
     assert by_account["accounts"].tolist() == [2, 1]
     assert "users" not in by_account.columns
@@ -261,7 +277,7 @@ def test_account_rows_without_id_are_counted_and_warned():
         account_id=["A", None],
     )
     with pytest.warns(ChurnlabWarning, match="1 rows without account_id"):
-        f = cl.funnel(ev, ["s1", "s2"], count_by="account", as_of=AS_OF)
+        f = cl.funnel(ev, steps=["s1", "s2"], count_by="account", as_of=AS_OF)
     assert f["accounts"].tolist() == [1, 0]
 
 
@@ -275,7 +291,7 @@ def test_breakdown_by_event_column_uses_first_touch():
         ],
         country=["DE", "US", "US", "US"],
     )
-    f = cl.funnel(ev, ["s1", "s2"], by="country", as_of=AS_OF)
+    f = cl.funnel(ev, steps=["s1", "s2"], by="country", as_of=AS_OF)
     # a's group is DE (its first s1), b's is US
     got = f.set_index(["country", "step_index"])["users"].to_dict()
     assert got == {("DE", 1): 1, ("DE", 2): 1, ("US", 1): 1, ("US", 2): 0}
@@ -293,7 +309,7 @@ def test_breakdown_by_customer_attribute():
     )
     customers = pd.DataFrame({"customer_id": ["C1", "C2"], "plan": ["Pro", "Free"]})
     ds = cl.load_dataset({"events": ev, "customers": customers})
-    f = cl.funnel(ds, ["s1", "s2"], by="plan", as_of=AS_OF)
+    f = cl.funnel(ds, steps=["s1", "s2"], by="plan", as_of=AS_OF)
     got = list(zip(f["plan"], f["step_index"], f["users"], strict=True))
     # u3's account C9 has no customer row: its group is None, not dropped
     assert sorted(got, key=str) == sorted(
@@ -319,25 +335,25 @@ def test_step_property_filters():
         plan=["", "pro", "", "free"],
     )
     pro = {"event": "purchase", "where": {"plan": "pro"}, "name": "pro purchase"}
-    f = cl.funnel(ev, ["signup", pro], as_of=AS_OF)  # plan is a column here
+    f = cl.funnel(ev, steps=["signup", pro], as_of=AS_OF)  # plan is a column here
     assert f["step"].tolist() == ["signup", "pro purchase"]
     assert users(f) == [2, 1]
     by_json = cl.funnel(
         ev.drop(columns="plan"),
-        ["signup", {"event": "purchase", "where": {"plan": ["pro", "x"]}}],
+        steps=["signup", {"event": "purchase", "where": {"plan": ["pro", "x"]}}],
         as_of=AS_OF,
     )
     assert users(by_json) == [2, 1]
     deferred = cl.funnel(
         ev,
-        ["signup", {"event": "purchase", "where": _.properties.contains("free")}],
+        steps=["signup", {"event": "purchase", "where": _.properties.contains("free")}],
         as_of=AS_OF,
     )
     assert users(deferred) == [2, 1]
     with pytest.raises(ParameterError, match="neither a column"):
         cl.funnel(
             ev.drop(columns=["plan", "properties"]),
-            ["signup", {"event": "purchase", "where": {"plan": "pro"}}],
+            steps=["signup", {"event": "purchase", "where": {"plan": "pro"}}],
             as_of=AS_OF,
         )
 
@@ -357,17 +373,19 @@ def test_time_to_convert_within_the_converting_attempt():
             ("b", "s3", "2026-01-01 10:00"),
         ]
     )
-    f = cl.funnel(ev, ["s1", "s2", "s3"], "2D", as_of=AS_OF)
+    f = cl.funnel(ev, steps=["s1", "s2", "s3"], window="2D", as_of=AS_OF)
     # from previous, step 2: (6 + 2) / 2 = 4 h; step 3: (24 + 8) / 2 = 16 h
     assert f["median_hours_from_previous"].tolist()[1:] == [4.0, 16.0]
     assert f["mean_hours_from_previous"].tolist()[1:] == [4.0, 16.0]
     # from the start of the attempt: step 3 = (30 + 10) / 2 = 20 h
     assert f["median_hours_from_first"].tolist()[2] == 20.0
-    times = cl.funnel_times(ev, ["s1", "s2", "s3"], "2D", as_of=AS_OF)
+    times = cl.funnel_times(ev, steps=["s1", "s2", "s3"], window="2D", as_of=AS_OF)
     a = times[times["user_id"] == "a"].set_index("step")
     assert a["hours_from_previous"].to_dict() == {"s2": 6.0, "s3": 24.0}
     assert a["hours_from_first"].to_dict() == {"s2": 6.0, "s3": 30.0}
-    strict = cl.funnel(ev, ["s1", "s2", "s3"], "2D", order="strict", as_of=AS_OF)
+    strict = cl.funnel(
+        ev, steps=["s1", "s2", "s3"], window="2D", order="strict", as_of=AS_OF
+    )
     assert strict["median_hours_from_previous"].tolist()[1:] == [4.0, 16.0]
 
 
@@ -382,7 +400,9 @@ def test_funnel_trend_by_entry_week():
             ("d", "s1", "2026-01-28"),  # week of 26 Jan: censored at as_of
         ]
     )
-    t = cl.funnel_trend(ev, ["s1", "s2"], "7D", freq="W", as_of="2026-02-01")
+    t = cl.funnel_trend(
+        ev, steps=["s1", "s2"], window="7D", freq="W", as_of="2026-02-01"
+    )
     assert t["period"].tolist() == list(pd.to_datetime(["2026-01-05", "2026-01-12",
                                                         "2026-01-26"]))  # fmt: skip
     assert t["users_entered"].tolist() == [2, 1, 0]
@@ -405,7 +425,9 @@ def test_conversion_curve_is_one_minus_kaplan_meier():
             ("d", "s1", "2026-03-03 12:00"),  # recent: censored at 12 h
         ]
     )
-    c = cl.funnel_conversion_curve(ev, ["s1", "s2"], "7D", as_of="2026-03-03")
+    c = cl.funnel_conversion_curve(
+        ev, steps=["s1", "s2"], window="7D", as_of="2026-03-03"
+    )
     km = KaplanMeierFitter().fit([10, 24, 72, 12], [1, 1, 0, 0])
     expected = 1 - km.survival_function_.iloc[:, 0]
     got = c.set_index("hours_since_entry")["conversion"]
@@ -419,19 +441,44 @@ def test_conversion_curve_is_one_minus_kaplan_meier():
 
 def test_parameter_errors():
     with pytest.raises(ParameterError, match="at least two steps"):
-        cl.funnel(WINDOW_EDGE, ["s1"])
+        cl.funnel(WINDOW_EDGE, steps=["s1"])
     with pytest.raises(ParameterError, match="ambiguous"):
-        cl.funnel(WINDOW_EDGE, ["s1", "s2"], 7)
+        cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], window=7)
     with pytest.raises(ParameterError, match="positive"):
-        cl.funnel(WINDOW_EDGE, ["s1", "s2"], "-1D")
+        cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], window="-1D")
     with pytest.raises(ParameterError, match="order="):
-        cl.funnel(WINDOW_EDGE, ["s1", "s2"], order="sequential")
+        cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], order="sequential")
     with pytest.raises(ParameterError, match="neither an events column|not a column"):
-        cl.funnel(WINDOW_EDGE, ["s1", "s2"], by="plan")
+        cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], by="plan")
     with pytest.raises(ParameterError, match="account_id"):
-        cl.funnel(WINDOW_EDGE, ["s1", "s2"], count_by="account")
+        cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], count_by="account")
     with pytest.raises(ParameterError, match="users drop at steps"):
-        cl.funnel_dropped(WINDOW_EDGE, ["s1", "s2"], step=1)
+        cl.funnel_dropped(WINDOW_EDGE, steps=["s1", "s2"], step=1)
+
+
+SAME_INSTANT_STEPS = [
+    ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"],
+    ["a", "b"] * 5,
+    ["a", "a", "b", "a", "b", "b", "a", "c", "c", "a"],
+]
+
+
+@pytest.mark.parametrize("steps", SAME_INSTANT_STEPS, ids=["distinct", "ab", "mixed"])
+@pytest.mark.parametrize("attempts", ["all", "first"])
+def test_ten_steps_at_one_instant_all_count(steps, attempts):
+    # PostHog: steps at the same instant count, whatever their number. One user,
+    # one event per step, all at 10:00, listed in reverse: reaches step 10.
+    rng = np.random.default_rng(len(set(steps)))
+    ev = events([("u", e, "2026-01-01 10:00") for e in rng.permutation(steps)])
+    f = cl.funnel(ev, steps=steps, attempts=attempts, as_of=AS_OF)
+    assert users(f) == [1] * 10
+    assert f["median_hours_from_previous"].iloc[1:].eq(0).all()
+    # one event short of a repeated step: the funnel stops where events run out
+    short = ev[ev["event"] != steps[-1]]
+    if steps.count(steps[-1]) > 1:
+        short = pd.concat([short, ev[ev["event"] == steps[-1]].iloc[1:]])
+        got = users(cl.funnel(short, steps=steps, attempts=attempts, as_of=AS_OF))
+        assert got == [1] * 9 + [0]
 
 
 # ----------------------------------------------------------------- properties
@@ -452,22 +499,30 @@ def oracle(frame: pd.DataFrame, steps: list[str], window: str, order: str,
         if attempts == "first":
             starts = starts[:1]
         for i in starts:
-            level, pos = 1, i
+            level, pos, used = 1, i, {i}
             for step in steps[1:]:
                 if order == "strict":
                     m = pos + 1
                     ok = m < len(names) and names[m] == step
                     ok = ok and times[m] <= times[i] + w
                 else:
+                    # loose: the earliest unused event of the step, at the same
+                    # instant as the current step or later (events at one
+                    # instant may serve steps in any order, each event once)
                     cands = [
                         m
-                        for m in range(pos + 1, len(names))
-                        if names[m] == step and times[m] <= times[i] + w
+                        for m in range(len(names))
+                        if m not in used
+                        and names[m] == step
+                        and times[pos] <= times[m] <= times[i] + w
                     ]
                     ok = bool(cands)
-                    m = cands[0] if cands else -1
+                    m = min(cands, key=lambda x: times[x]) if cands else -1
                 if not ok:
                     break
+                if times[m] != times[pos]:
+                    used = set()
+                used.add(m)
                 level, pos = level + 1, m
             best[user] = max(best.get(user, 0), level)
     return [sum(v >= k for v in best.values()) for k in range(1, n + 1)]
@@ -501,7 +556,9 @@ def test_funnel_matches_brute_force_and_invariants(data, window, order, attempts
     frame, steps = data
     if not (frame["event"] == steps[0]).any():
         frame.loc[0, "event"] = steps[0]
-    f = cl.funnel(frame, steps, window, order=order, attempts=attempts, as_of=AS_OF)
+    f = cl.funnel(
+        frame, steps=steps, window=window, order=order, attempts=attempts, as_of=AS_OF
+    )
     assert users(f) == oracle(frame, steps, window, order, attempts)
     counts = np.array(users(f))
     assert (np.diff(counts) <= 0).all()  # never increases along the funnel
@@ -537,8 +594,12 @@ PARITY = events(
 @pytest.mark.parametrize("order", ["loose", "strict"])
 def test_duckdb_and_pyspark_agree(con, order):
     table = engine.load(con, "funnel_events", PARITY)
-    got = cl.funnel(table, ["s1", "s2", "s3"], "7D", order=order, as_of="2026-01-31")
-    want = cl.funnel(PARITY, ["s1", "s2", "s3"], "7D", order=order, as_of="2026-01-31")
+    got = cl.funnel(
+        table, steps=["s1", "s2", "s3"], window="7D", order=order, as_of="2026-01-31"
+    )
+    want = cl.funnel(
+        PARITY, steps=["s1", "s2", "s3"], window="7D", order=order, as_of="2026-01-31"
+    )
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
     # d entered 30 Jan: censored (cutoff 1 Feb)
     assert got["users_censored"].iloc[0] == 1
@@ -546,9 +607,9 @@ def test_duckdb_and_pyspark_agree(con, order):
 
 def test_duckdb_and_pyspark_agree_by_account_and_repeats(con):
     table = engine.load(con, "funnel_events", PARITY)
-    args = (["s1", "s2", "s2"], "7D")
-    got = cl.funnel(table, *args, by="account_id", as_of="2026-01-31")
-    want = cl.funnel(PARITY, *args, by="account_id", as_of="2026-01-31")
+    kw = {"steps": ["s1", "s2", "s2"], "window": "7D", "by": "account_id"}
+    got = cl.funnel(table, **kw, as_of="2026-01-31")
+    want = cl.funnel(PARITY, **kw, as_of="2026-01-31")
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
 
@@ -557,16 +618,20 @@ def test_duckdb_and_pyspark_agree_by_account_and_repeats(con):
 
 def test_sample_login_funnel_runs_with_censoring():
     ds = cl.sample_dataset()
-    f = cl.funnel(ds, ["login", "report_viewed", "export"], "7D", by="segment")
+    f = cl.funnel(
+        ds, steps=["login", "report_viewed", "export"], window="7D", by="segment"
+    )
     assert set(f["segment"]) == {"SMB", "Mid-Market", "Enterprise"}
     assert (f.groupby("segment")["users"].diff().dropna() <= 0).all()
     assert (f["users_censored"] > 0).any()  # the last week of events
     steps, kw = ["login", "export"], {"attempts": "first"}
-    curve = cl.funnel_conversion_curve(ds, steps, "7D", **kw)
+    curve = cl.funnel_conversion_curve(ds, steps=steps, window="7D", **kw)
     assert curve["conversion"].is_monotonic_increasing
     # first attempts: 1 - KM at 7 days estimates the plain conversion of the
     # uncensored users (the censored ones only add information)
-    plain = cl.funnel(ds, steps, "7D", **kw)["conversion_from_first"].iloc[1]
+    plain = cl.funnel(ds, steps=steps, window="7D", **kw)["conversion_from_first"].iloc[
+        1
+    ]
     at_week = curve.loc[curve["hours_since_entry"] <= 168, "conversion"].iloc[-1]
     assert abs(at_week - plain) < 0.005
 
@@ -600,7 +665,9 @@ def test_olist_mql_to_won_funnel_by_origin():
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChurnlabWarning)
-        f = cl.funnel(ev, ["mql", "won"], "365D", by="origin", as_of="2019-12-31")
+        f = cl.funnel(
+            ev, steps=["mql", "won"], window="365D", by="origin", as_of="2019-12-31"
+        )
     got = f[f["step"] == "won"].set_index("origin")
     # independent pandas: won within a year of the first contact, by origin
     m = mql.merge(deals[["mql_id", "won_date"]], on="mql_id", how="left")
@@ -626,5 +693,59 @@ def test_a_dataset_folder_gives_customer_attributes(tmp_path):
     pd.DataFrame({"customer_id": ["C1"], "plan": ["Pro"]}).to_csv(
         tmp_path / "customers.csv", index=False
     )
-    f = cl.funnel(tmp_path, ["s1", "s2"], by="plan", as_of=AS_OF)
+    f = cl.funnel(tmp_path, steps=["s1", "s2"], by="plan", as_of=AS_OF)
     assert f["plan"].tolist() == ["Pro", "Pro"] and users(f) == [1, 1]
+
+
+# ------------------------------------------------------------ the Funnel spec
+
+
+def test_funnel_spec_carries_the_shared_parameters():
+    spec = cl.Funnel(steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF)
+    assert_same = pd.testing.assert_frame_equal
+    assert_same(
+        cl.funnel(WINDOW_EDGE, spec=spec),
+        cl.funnel(WINDOW_EDGE, steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF),
+    )
+    # a keyword beside the spec overrides its field, even at its default value
+    wide = cl.Funnel(steps=["s1", "s2"], window="30D", as_of=AS_OF)
+    assert cl.funnel(WINDOW_EDGE, spec=wide, window="7D").attrs["window"] == "7 days"
+    users_ = cl.funnel_users(WINDOW_EDGE, spec=spec)
+    assert users_["steps_reached"].max() <= 3
+    assert spec.step_names == ["s1", "s2", "s3"]
+    # checked when made, before any data is read
+    with pytest.raises(ParameterError, match="positive"):
+        cl.Funnel(steps=["s1", "s2"], window="-1D")
+    with pytest.raises(ParameterError, match="steps="):
+        cl.funnel(WINDOW_EDGE)
+
+
+def test_old_positional_funnel_calls_warn_and_agree():
+    new = cl.funnel(WINDOW_EDGE, steps=["s1", "s2"], window="7D", as_of=AS_OF)
+    with pytest.warns(FutureWarning, match=r"call funnel\(data, steps="):
+        old = cl.funnel(WINDOW_EDGE, ["s1", "s2"], "7D", as_of=AS_OF)
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.warns(FutureWarning, match="events= is now data="):
+        renamed = cl.funnel(events=WINDOW_EDGE, steps=["s1", "s2"], as_of=AS_OF)
+    pd.testing.assert_frame_equal(renamed, new)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        SAME_INSTANT_STEPS[0],
+        pytest.param(
+            SAME_INSTANT_STEPS[1],
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="strict order still ranks same-instant events by the first "
+                "step they match, so a repeated name cannot interleave",
+            ),
+        ),
+    ],
+    ids=["distinct", "ab"],
+)
+def test_ten_steps_at_one_instant_strict_order(steps):
+    ev = events([("u", e, "2026-01-01 10:00") for e in reversed(steps)])
+    f = cl.funnel(ev, steps=steps, order="strict", as_of=AS_OF)
+    assert users(f) == [1] * 10

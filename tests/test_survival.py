@@ -94,7 +94,7 @@ def by_id(frame: pd.DataFrame) -> pd.DataFrame:
 
 def test_span_rule_hand_case():
     with pytest.warns(ChurnlabWarning, match="1 customer"):
-        lt = cl.lifetimes(hand_dataset(), AS_OF, unit="days")
+        lt = cl.lifetimes(hand_dataset(), as_of=AS_OF, unit="days")
     assert lt.columns[:6].tolist() == [
         "customer_id",
         "tenure",
@@ -135,7 +135,7 @@ def test_span_rule_hand_case():
 def test_first_rule_stops_at_first_churn():
     with pytest.warns(ChurnlabWarning):
         lt = by_id(
-            cl.lifetimes(hand_dataset(), AS_OF, unit="days", reactivation="first")
+            cl.lifetimes(hand_dataset(), as_of=AS_OF, unit="days", reactivation="first")
         )
     # c: 1 Oct .. 1 Dec = 61 days, churned (the comeback is ignored); d: 31 days
     assert lt.loc["c", ["tenure", "churned", "spells"]].tolist() == [61, True, 2]
@@ -145,7 +145,9 @@ def test_first_rule_stops_at_first_churn():
 
 def test_spells_rule_one_row_per_spell():
     with pytest.warns(ChurnlabWarning):
-        lt = cl.lifetimes(hand_dataset(), AS_OF, unit="days", reactivation="spells")
+        lt = cl.lifetimes(
+            hand_dataset(), as_of=AS_OF, unit="days", reactivation="spells"
+        )
     assert lt.columns[:3].tolist() == ["customer_id", "spell", "tenure"]
     c = lt[lt["customer_id"] == "c"]
     # spell 1: 1 Oct .. 1 Dec = 61 days churned; spell 2: 1 Feb .. 1 Apr = 59 censored
@@ -162,9 +164,9 @@ def test_spells_rule_one_row_per_spell():
 def test_units_convert_days():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChurnlabWarning)
-        days = cl.lifetimes(hand_dataset(), AS_OF, unit="days")
-        weeks = cl.lifetimes(hand_dataset(), AS_OF, unit="weeks")
-        months = cl.lifetimes(hand_dataset(), AS_OF, unit="months")
+        days = cl.lifetimes(hand_dataset(), as_of=AS_OF, unit="days")
+        weeks = cl.lifetimes(hand_dataset(), as_of=AS_OF, unit="weeks")
+        months = cl.lifetimes(hand_dataset(), as_of=AS_OF, unit="months")
     np.testing.assert_allclose(weeks["tenure"], days["tenure"] / 7)
     np.testing.assert_allclose(months["tenure"], days["tenure"] / 30.4375)
 
@@ -187,7 +189,7 @@ def test_single_table_and_attribute_selection():
                 "customers": CUSTOMERS.assign(size=1),
             }
         ),
-        AS_OF,
+        as_of=AS_OF,
         attributes=["segment"],
     )
     assert lt.columns.tolist()[-1] == "segment"
@@ -214,18 +216,38 @@ def test_orders_use_the_inactivity_window():
         }
     )
     with pytest.warns(ChurnlabWarning) as record:
-        lt = by_id(cl.lifetimes(orders, AS_OF, unit="days", inactivity_days=30))
+        lt = by_id(cl.lifetimes(orders, as_of=AS_OF, unit="days", inactivity_days=30))
     messages = " ".join(str(w.message) for w in record)
     assert "refund" in messages and "start after as_of" in messages
+    # default convention: the lifetime runs from the first to the last order
     # p: spells [10 Jan, 20 Jan + 30 = 19 Feb] and [15 Mar, 14 Apr]: active at the
-    #    cutoff, censored at 1 Apr: 10 Jan .. 1 Apr = 22 + 28 + 31 = 81 days
-    assert lt.loc["p", ["tenure", "churned", "spells"]].tolist() == [81, False, 2]
-    # q: one order -> churns when the window runs out, 5 Jan + 30 days
-    assert lt.loc["q", ["tenure", "churned"]].tolist() == [30, True]
+    #    cutoff (last order within 30 days of it), so censored at its last order:
+    #    10 Jan .. 15 Mar = 21 + 28 + 15 = 64 days
+    assert lt.loc["p", ["tenure", "churned", "spells"]].tolist() == [64, False, 2]
+    # q: one order -> lifetime 0; churn is seen when the window runs out
+    assert lt.loc["q", ["tenure", "churned"]].tolist() == [0, True]
     assert lt.loc["q", "churned_at"] == pd.Timestamp("2026-02-04")
+    assert lt.loc["q", "last_order_at"] == pd.Timestamp("2026-01-05")
     # r only refunded (no purchase); s starts after the as-of date
     assert lt.index.tolist() == ["p", "q"]
-    assert cl.lifetimes(orders.iloc[:4], AS_OF).attrs["inactivity_days"] == 90
+    assert lt.attrs["inactivity_days"] == 30
+    assert lt.attrs["lifetime_convention"] == "first order to last order"
+    # the stated alternative: the lifetime ends when the window runs out
+    with pytest.warns(ChurnlabWarning):
+        win = by_id(
+            cl.lifetimes(
+                orders,
+                as_of=AS_OF,
+                unit="days",
+                inactivity_days=30,
+                orders_lifetime="window",
+            )
+        )
+    # p: censored at the cutoff, 10 Jan .. 1 Apr = 22 + 28 + 31 = 81 days
+    assert win.loc["p", ["tenure", "churned"]].tolist() == [81, False]
+    # q: 5 Jan + 30 days
+    assert win.loc["q", ["tenure", "churned"]].tolist() == [30, True]
+    assert cl.lifetimes(orders.iloc[:4], as_of=AS_OF).attrs["inactivity_days"] == 90
 
 
 def test_durations_pass_through_with_mapping():
@@ -247,19 +269,19 @@ def test_durations_pass_through_with_mapping():
 
 def test_bad_parameters_are_named():
     with pytest.raises(ParameterError, match="unit='years'"):
-        cl.lifetimes(SUBS, AS_OF, unit="years")
+        cl.lifetimes(SUBS, as_of=AS_OF, unit="years")
     with pytest.raises(ParameterError, match="reactivation"):
-        cl.lifetimes(SUBS, AS_OF, reactivation="merge")
+        cl.lifetimes(SUBS, as_of=AS_OF, reactivation="merge")
     with pytest.raises(ParameterError, match="source"):
         cl.lifetimes(pd.DataFrame({"customer_id": ["a"], "x": [1]}))
     with pytest.raises(ParameterError, match="as_of"):
-        cl.lifetimes(SUBS, "last tuesday")
+        cl.lifetimes(SUBS, as_of="last tuesday")
     with pytest.raises(ContractError, match="no orders table"):
-        cl.lifetimes(hand_dataset(), AS_OF, source="orders")
+        cl.lifetimes(hand_dataset(), as_of=AS_OF, source="orders")
     with pytest.raises(ParameterError, match="segmentt"):
-        cl.lifetimes(hand_dataset(), AS_OF, attributes="segmentt")
+        cl.lifetimes(hand_dataset(), as_of=AS_OF, attributes="segmentt")
     with pytest.raises(ParameterError, match="lifetimes"):
-        cl.lifetime_summary(hand_dataset())
+        cl.lifetime_summary(SUBS)  # a raw frame of subscriptions is not one
     lt = pd.DataFrame({"tenure": [1.0], "churned": [True]})
     with pytest.raises(ParameterError, match="by='plan'"):
         cl.lifetime_summary(lt, by="plan")
@@ -279,8 +301,8 @@ def test_backend_parity(con):
     for rule in ("span", "first", "spells"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ChurnlabWarning)
-            expected = cl.lifetimes(hand_dataset(), AS_OF, reactivation=rule)
-            got = cl.lifetimes(ds, AS_OF, reactivation=rule)
+            expected = cl.lifetimes(hand_dataset(), as_of=AS_OF, reactivation=rule)
+            got = cl.lifetimes(ds, as_of=AS_OF, reactivation=rule)
         assert_frame_equal(got, expected, check_dtype=False)
 
 
@@ -315,7 +337,7 @@ def test_span_rule_matches_brute_force(subs, as_of_day, shuffle):
     shuffle.shuffle(order)  # row order must not matter
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChurnlabWarning)
-        got = cl.lifetimes(subs.iloc[order], as_of, unit="days")
+        got = cl.lifetimes(subs.iloc[order], as_of=as_of, unit="days")
     got = got[["customer_id", "tenure", "churned", "spells"]]
     if expected.empty:  # everyone starts after the as-of date
         assert got.empty
@@ -481,14 +503,14 @@ def test_logrank_matches_lifelines():
     lt = pd.DataFrame(
         {"tenure": np.minimum(tenure, 20), "churned": tenure < 20, "segment": seg}
     )
-    got = cl.lifetime_logrank(lt, "segment")
+    got = cl.lifetime_logrank(lt, by="segment")
     direct = multivariate_logrank_test(lt["tenure"], lt["segment"], lt["churned"])
     assert got.loc[0, "test_statistic"] == pytest.approx(direct.test_statistic)
     assert got.loc[0, "p_value"] == pytest.approx(direct.p_value)
     assert got["comparison"].tolist() == ["all groups", "a vs b", "a vs c", "b vs c"]
     assert (got["p_value_adjusted"] >= got["p_value"]).all()
     with pytest.raises(ParameterError, match="single group"):
-        cl.lifetime_logrank(lt.assign(segment="a"), "segment")
+        cl.lifetime_logrank(lt.assign(segment="a"), by="segment")
 
 
 # --------------------------------------------------------------------------- Cox
@@ -514,7 +536,7 @@ def simulated(n=3000, seed=11):
 
 def test_cox_recovers_planted_ratio_and_flags_non_proportional_hazards():
     lt = simulated()
-    cox = cl.lifetime_cox(lt[lt["group"] != "c"], ["group", "score"])
+    cox = cl.lifetime_cox(lt[lt["group"] != "c"], covariates=["group", "score"])
     assert isinstance(cox, CoxResult)
     hr = cox.hazard_ratios.set_index("term")
     assert hr.loc["group=b", "reference"] == "a"
@@ -532,7 +554,7 @@ def test_cox_recovers_planted_ratio_and_flags_non_proportional_hazards():
     assert cox.ph_test["ph_holds"].all()
     assert cox.ph_verdict.startswith("Proportional hazards holds")
 
-    crossing = cl.lifetime_cox(lt[lt["group"] != "b"], ["group"])
+    crossing = cl.lifetime_cox(lt[lt["group"] != "b"], covariates=["group"])
     assert not crossing.ph_test.set_index("term").loc["group=c", "ph_holds"]
     assert "violated for group=c" in crossing.ph_verdict
     assert "stratify on group" in crossing.ph_verdict
@@ -552,7 +574,7 @@ def test_cox_default_covariates_and_redundant_terms():
     assert any("id_like left out" in n for n in cox.notes)
     assert "twin=B" not in set(cox.hazard_ratios["term"])
     with pytest.raises(ParameterError, match="'nope'"):
-        cl.lifetime_cox(lt, ["nope"])
+        cl.lifetime_cox(lt, covariates=["nope"])
 
 
 # -------------------------------------------------------------------- parametric
@@ -585,7 +607,7 @@ def test_ltv_hand_case():
     lt = HAND.copy()
     lt.attrs["unit"] = "months"
     # S(0..3) = 1, 0.75, 0.5, 0.5 -> sum 2.75; x arpa 10 x margin 0.5 = 13.75
-    v = cl.survival_ltv(lt, 10.0, margin=0.5, extrapolate=False)
+    v = cl.survival_ltv(lt, arpa=10.0, margin=0.5, extrapolate=False)
     row = v.iloc[0]
     assert row["ltv_survival"] == pytest.approx(13.75)
     assert row["ltv_extrapolated"] == 0 and not row["extrapolated"]
@@ -593,7 +615,9 @@ def test_ltv_hand_case():
     assert row["ltv_simple"] == pytest.approx(50 / 3)
     assert "lower bound" in row["why"]
     d = (1.12) ** (-1 / 12)
-    v = cl.survival_ltv(lt, 10.0, margin=0.5, discount_rate=0.12, extrapolate=False)
+    v = cl.survival_ltv(
+        lt, arpa=10.0, margin=0.5, discount_rate=0.12, extrapolate=False
+    )
     expected = 5 * (1 + 0.75 * d + 0.5 * d**2 + 0.5 * d**3)
     assert v.loc[0, "ltv_survival"] == pytest.approx(expected)
 
@@ -609,7 +633,7 @@ def test_ltv_extrapolates_with_the_parametric_tail():
         }
     )
     lt.attrs["unit"] = "months"
-    v = cl.survival_ltv(lt, {"x": 100.0, "y": 50.0}, by="plan", horizon=600)
+    v = cl.survival_ltv(lt, arpa={"x": 100.0, "y": 50.0}, by="plan", horizon=600)
     assert v["extrapolated"].all() and (v["ltv_extrapolated"] > 0).all()
     # constant churn, a long horizon and no discounting: the two formulas agree
     # (the sum over whole months of exp(-t/20) is 1/(1 - exp(-1/20)) = 20.5)
@@ -617,7 +641,7 @@ def test_ltv_extrapolates_with_the_parametric_tail():
     assert v["arpa"].tolist() == [100.0, 50.0]
     assert v["why"].str.contains("extrapolation").all()
     with pytest.raises(ParameterError, match="no value for group 'y'"):
-        cl.survival_ltv(lt, {"x": 1.0}, by="plan")
+        cl.survival_ltv(lt, arpa={"x": 1.0}, by="plan")
 
 
 # ---------------------------------------------------------------- real: telco
@@ -650,7 +674,7 @@ def test_telco_against_lifelines_directly():
     assert s.loc["Month-to-month", "median_lifetime"] == 35
     assert s.loc["Month-to-month", "survival_12"] == pytest.approx(0.7031, abs=1e-4)
     assert s.loc["Two year", "survival_72"] == pytest.approx(0.9357, abs=1e-4)
-    lr = cl.lifetime_logrank(lt, "Contract")
+    lr = cl.lifetime_logrank(lt, by="Contract")
     direct = multivariate_logrank_test(
         raw["tenure"], raw["Contract"], raw["Churn"].eq("Yes")
     )
@@ -658,3 +682,135 @@ def test_telco_against_lifelines_directly():
     assert lr.loc[0, "degrees_of_freedom"] == 2
     assert lr.loc[0, "p_value"] < 1e-100 and lr["significant"].all()
     assert lr.loc[0, "test_statistic"] == pytest.approx(2352.87, abs=0.01)
+
+
+# ------------------------------------------- orders: honest lifetimes (issue 18)
+
+
+def test_orders_history_shorter_than_the_window_says_so():
+    # 40 days of orders against a 90-day window: nobody can have been seen to
+    # churn, so there is no lifetime to report (never a tight interval)
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "b", "c"],
+            "ordered_at": pd.to_datetime(
+                ["2026-01-01", "2026-01-05", "2026-01-20", "2026-02-09"]
+            ),
+            "amount": 10.0,
+        }
+    )
+    with pytest.warns(ChurnlabWarning, match="not more than the inactivity window"):
+        lt = cl.lifetimes(orders, as_of="2026-02-09", inactivity_days=90)
+    assert not lt["churned"].any()
+    assert lt.attrs["history_days"] == 40 and lt.attrs["inactivity_days"] == 90
+    s = cl.lifetime_summary(lt, horizons=(1,))
+    assert np.isnan(s.loc[0, "median_lifetime"])
+    assert np.isnan(s.loc[0, "median_lifetime_lower"])
+    assert np.isnan(s.loc[0, "survival_1"]) and np.isnan(s.loc[0, "rmst"])
+    assert s.loc[0, "median_lifetime_text"].startswith("cannot be estimated")
+    assert "90 days" in s.loc[0, "median_lifetime_text"]
+
+
+def test_orders_window_convention_median_is_not_a_measurement():
+    # 3 of 4 customers order once: with lifetime = last order + W the median is W
+    ids = ["a", "b", "c", "d", "d"]
+    days = ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04", "2026-02-10"]
+    orders = pd.DataFrame(
+        {"customer_id": ids, "ordered_at": pd.to_datetime(days), "amount": 5.0}
+    )
+    lt = cl.lifetimes(
+        orders,
+        as_of="2026-12-31",
+        unit="days",
+        inactivity_days=30,
+        orders_lifetime="window",
+    )
+    assert (lt["tenure"] == 30).sum() == 3
+    s = cl.lifetime_summary(lt, horizons=(10,))
+    assert np.isnan(s.loc[0, "median_lifetime"])
+    assert s.loc[0, "median_lifetime_text"].startswith("not measurable")
+    # the default convention: first to last order; the median is 0 and says why
+    lt = cl.lifetimes(orders, as_of="2026-12-31", unit="days", inactivity_days=30)
+    assert lt.set_index("customer_id")["tenure"].tolist() == [0, 0, 0, 37]
+    s = cl.lifetime_summary(lt, horizons=(10,))
+    assert s.loc[0, "median_lifetime"] == 0
+    text = s.loc[0, "median_lifetime_text"]
+    assert "75% never came back" in text and "[inactivity window 30 days]" in text
+
+
+def test_positional_options_still_work_with_a_warning():
+    with pytest.warns(FutureWarning, match=r"call lifetimes\(data, as_of="):
+        old = cl.lifetimes(hand_dataset(), AS_OF, unit="days")
+    new = cl.lifetimes(hand_dataset(), as_of=AS_OF, unit="days")
+    assert_frame_equal(old, new)
+    with pytest.warns(FutureWarning, match="by="):
+        cl.lifetime_summary(new, "segment")
+    with pytest.raises(TypeError):
+        cl.lifetime_hazard(new, "segment", 2.0)
+
+
+CDNOW = real_file("cdnow", "CDNOW_master.txt")
+
+
+@pytest.mark.real
+@pytest.mark.skipif(not CDNOW.exists(), reason=f"{CDNOW} not found; see SOURCE.md")
+def test_cdnow_lifetime_is_not_the_window():
+    raw = pd.read_csv(
+        CDNOW,
+        sep=r"\s+",
+        header=None,
+        skiprows=1,
+        names=["customer_id", "date", "cds", "amount"],
+        dtype={"customer_id": str, "date": str},
+    )
+    orders = pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"],
+            "ordered_at": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["amount"],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChurnlabWarning)  # zero-amount rows
+        lt = cl.lifetimes(orders, as_of="1998-06-30", inactivity_days=90)
+        old = cl.lifetimes(
+            orders, as_of="1998-06-30", inactivity_days=90, orders_lifetime="window"
+        )
+    assert len(lt) == 23570 and lt.attrs["inactivity_days"] == 90
+    # censored: exactly the customers whose last order is within 90 days of as_of
+    recent = lt["last_order_at"] + pd.Timedelta(days=90) >= pd.Timestamp("1998-07-01")
+    assert (~lt["churned"] == recent).all()
+    # before: "median lifetime 3.0 months (95% CI 3.0–3.0)", the window itself
+    s_old = cl.lifetime_summary(old)
+    assert s_old.loc[0, "median_lifetime_text"].startswith("not measurable")
+    # after: half the customers never came back; the figure says so and shows W
+    s = cl.lifetime_summary(lt)
+    assert s.loc[0, "median_lifetime"] == 0
+    assert "never came back" in s.loc[0, "median_lifetime_text"]
+    assert "[inactivity window 90 days]" in s.loc[0, "median_lifetime_text"]
+
+
+@pytest.mark.real
+@pytest.mark.skipif(not TELCO.exists(), reason=f"{TELCO} not found; see SOURCE.md")
+def test_telco_durations_dataset_by_segment_logrank_and_cox():
+    raw = pd.read_csv(TELCO)
+    durations = pd.DataFrame(
+        {
+            "customer_id": raw["customerID"],
+            "tenure": raw["tenure"],
+            "churned": raw["Churn"].eq("Yes"),
+            "Contract": raw["Contract"],
+            "MonthlyCharges": raw["MonthlyCharges"],
+        }
+    )
+    ds = cl.load_dataset({"durations": durations})  # no dates anywhere
+    s = cl.lifetime_summary(ds, by="Contract").set_index("Contract")
+    assert s.loc["Month-to-month", "median_lifetime"] == 35
+    lr = cl.lifetime_logrank(ds, by="Contract")
+    assert lr.loc[0, "test_statistic"] == pytest.approx(2352.87, abs=0.01)
+    cox = cl.lifetime_cox(ds, covariates=["Contract", "MonthlyCharges"])
+    assert cox.customers == 7043 and cox.churned == 1869
+    hr = cox.hazard_ratios.set_index("term")["hazard_ratio"]
+    assert hr["Contract=Two year"] < hr["Contract=One year"] < 1
+    fit = cl.CustomerLifetime().fit(ds, by="Contract")
+    assert fit.summary_["customers"].sum() == 7043

@@ -3,30 +3,27 @@
 Public names: ``survival_curves``, ``hazard``, ``hazard_ratios``,
 ``lifetime_value``.
 
-Each function draws what a :mod:`churnlab.survival` function or fitted
-:class:`~churnlab.survival.CustomerLifetime` returned, takes ``ax=`` (a new
-figure when None) and returns the Axes. Extrapolated values (beyond the longest
-observed tenure) are always drawn differently (dashed or hatched) and labelled
-"extrapolation".
+Each function draws the tidy frame a :mod:`churnlab.survival` function (or a
+fitted ``CustomerLifetime``'s attribute) returned, takes ``ax=`` (a new figure
+when None) and returns the Axes; nothing here computes or queries, and nothing
+imports :mod:`churnlab.survival` (``CustomerLifetime.plot`` is the bridge).
+Extrapolated values (beyond the longest observed tenure) are always drawn
+differently (dashed or hatched) and labelled "extrapolation".
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from lifelines.plotting import add_at_risk_counts
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from churnlab._docs import share_docs
 from churnlab.errors import ParameterError
 from churnlab.plots._style import PALETTE, money_axis, new_axes, percent_axis
-
-if TYPE_CHECKING:  # pragma: no cover
-    from churnlab.survival import CoxResult, CustomerLifetime
 
 __all__ = ["survival_curves", "hazard", "hazard_ratios", "lifetime_value"]
 
@@ -54,32 +51,83 @@ def _rows_for(frame: pd.DataFrame, by: list[str], key: Any) -> pd.DataFrame:
     return frame.loc[mask]
 
 
+def _group_keys(frame: pd.DataFrame, by: list[str]) -> list[tuple[Any, ...]]:
+    if not by:
+        return [()]
+    keys = frame[by].drop_duplicates()
+    keys = keys.sort_values(by, kind="stable", na_position="last")
+    return [tuple(row) for row in keys.itertuples(index=False)]
+
+
+def _label(values: tuple[Any, ...]) -> str:
+    if not values:
+        return "all customers"
+    return " / ".join("(missing)" if pd.isna(v) else str(v) for v in values)
+
+
+def _at_risk_at(rows: pd.DataFrame, x: float) -> int:
+    """Customers at risk at tenure ``x``: the count at the next observed tenure."""
+    later = rows.loc[rows["tenure"] >= x, "at_risk"]
+    return int(later.iloc[0]) if len(later) else 0
+
+
+def _at_risk_table(
+    ax: Axes, groups: list[tuple[str, pd.DataFrame]], ticks: list[float]
+) -> Axes:
+    """At-risk counts under the x axis, one line per group, on a twin axes."""
+    twin = ax.twiny()
+    twin.set_xlim(ax.get_xlim())
+    twin.set_xticks(ticks)
+    labels = []
+    for i, x in enumerate(ticks):
+        counts = [_at_risk_at(rows, x) for _label_, rows in groups]
+        if i == 0:
+            lines = ["At risk"] + [
+                f"{name}: {n:,}" for (name, _r), n in zip(groups, counts, strict=True)
+            ]
+        else:
+            lines = [""] + [f"{n:,}" for n in counts]
+        labels.append("\n".join(lines))
+    twin.set_xticklabels(labels, fontsize="small")
+    twin.xaxis.set_ticks_position("bottom")
+    twin.xaxis.set_label_position("bottom")
+    twin.spines["bottom"].set_position(("outward", 36))
+    for side in ("top", "right", "left", "bottom"):
+        twin.spines[side].set_visible(False)
+    twin.tick_params(axis="x", length=0)
+    return twin
+
+
 @share_docs
 def survival_curves(
-    lifetime: CustomerLifetime,
+    survival: pd.DataFrame,
     *,
+    by: str | list[str] | None = None,
+    extrapolation: pd.DataFrame | None = None,
     ci: bool = True,
     at_risk: bool = True,
-    extrapolation: bool = True,
     ax: Axes | None = None,
 ) -> Axes:
     """Kaplan–Meier survival curves per group, with CI bands and at-risk counts.
 
     Parameters
     ----------
-    lifetime : CustomerLifetime
-        A fitted :class:`~churnlab.survival.CustomerLifetime`.
+    survival : pandas.DataFrame
+        The tidy curves ``CustomerLifetime.survival_`` holds: the ``by``
+        columns, ``tenure``, ``survival``, ``ci_lower``, ``ci_upper``,
+        ``at_risk``; ``attrs`` may give ``unit`` and ``as_of``.
+    by : str or list of str, optional
+        The grouping columns of ``survival``.
+    extrapolation : pandas.DataFrame, optional
+        ``ParametricResult.curves`` (:func:`churnlab.lifetime_parametric`):
+        each group's curve is continued beyond its longest observed tenure T
+        with the ``continuation`` column, dashed and labelled "extrapolation"
+        (the Kaplan–Meier value at T carried on by the selected ``model``, the
+        same tail :func:`churnlab.survival_ltv` sums).
     ci : bool, default True
         Shade each curve's confidence band.
     at_risk : bool, default True
-        Show the number of customers still at risk under the x axis (lifelines'
-        ``add_at_risk_counts``).
-    extrapolation : bool, default True
-        When :meth:`CustomerLifetime.parametric` has been called, continue each
-        curve beyond its longest observed tenure T with its selected model,
-        dashed and labelled "extrapolation": the curve's value at T carried on
-        by the model (``ParametricResult.curves["continuation"]``, the same
-        tail :func:`churnlab.survival_ltv` sums).
+        Show the number of customers still at risk under the x axis.
     {ax}
 
     Returns
@@ -87,23 +135,29 @@ def survival_curves(
     matplotlib.axes.Axes
         Tenure on x (in the lifetimes' unit), share still customers on y.
     """
-    if not hasattr(lifetime, "survival_"):
+    if hasattr(survival, "survival_") and not isinstance(survival, pd.DataFrame):
+        # a fitted CustomerLifetime: its .plot() is the bridge
+        return survival.plot(ci=ci, at_risk=at_risk, ax=ax)
+    cols = [] if by is None else [by] if isinstance(by, str) else list(by)
+    needed = ["tenure", "survival", "ci_lower", "ci_upper", "at_risk", *cols]
+    missing = [c for c in needed if c not in getattr(survival, "columns", [])]
+    if missing:
         raise ParameterError(
-            "survival_curves draws a fitted CustomerLifetime; call "
-            "cl.CustomerLifetime().fit(data, ...) first."
+            "survival_curves draws the curves CustomerLifetime().fit(...).survival_ "
+            f"holds; column {missing[0]!r} is missing."
         )
     ax = new_axes(ax, figsize=(10, 5))
-    by = list(lifetime.by_)
-    unit = lifetime.unit_
-    curves = lifetime.survival_
-    keys = list(lifetime.fitters_)
+    unit = str(survival.attrs.get("unit") or "units")
+    keys = _group_keys(survival, cols)
     colors = sns.color_palette(PALETTE, max(len(keys), 1))
-    parametric = getattr(lifetime, "parametric_", None) if extrapolation else None
-    x_max = float(curves["tenure"].max()) if len(curves) else 1.0
+    x_max = float(survival["tenure"].max()) if len(survival) else 1.0
     observed_max = x_max
+    drawn: list[tuple[str, pd.DataFrame]] = []
     for i, key in enumerate(keys):
-        rows = _rows_for(curves, by, key)
-        label = lifetime.fitters_[key]._label
+        rows = _rows_for(survival, cols, key if len(cols) != 1 else key[0])
+        rows = rows.sort_values("tenure", kind="stable")
+        label = _label(key)
+        drawn.append((label, rows))
         color = colors[i % len(colors)]
         marker = _MARKERS[i % len(_MARKERS)]
         t = rows["tenure"].to_numpy()
@@ -127,20 +181,23 @@ def survival_curves(
                 alpha=0.2,
                 linewidth=0,
             )
-        if parametric is not None:
-            model_curve = _rows_for(parametric.curves, by, key)
+        if extrapolation is not None and len(t):
+            model_curve = _rows_for(
+                extrapolation, cols, key if len(cols) != 1 else key[0]
+            )
             until = float(t.max())
             tail = model_curve.loc[model_curve["tenure"] >= until]
             if len(tail) > 1:
+                model = tail["model"].iloc[0] if "model" in tail else "model"
                 ax.plot(
                     tail["tenure"],
                     tail["continuation"],
                     linestyle="--",
                     color=color,
-                    label=f"{label}: {parametric.selected[key]} extrapolation",
+                    label=f"{label}: {model} extrapolation",
                 )
                 x_max = max(x_max, float(tail["tenure"].max()))
-    if parametric is not None and x_max > observed_max:
+    if extrapolation is not None and x_max > observed_max:
         ax.axvline(observed_max, color="0.4", linestyle=":", linewidth=1)
         ax.annotate(
             "extrapolation →",
@@ -153,12 +210,12 @@ def survival_curves(
         )
     ax.set_xlim(0, x_max)
     # fixed ticks, so the at-risk counts stay under them whatever the layout does
-    ticks = MaxNLocator(nbins=8).tick_values(0, x_max)
-    ax.set_xticks([x for x in ticks if 0 <= x <= x_max])
+    ticks = [x for x in MaxNLocator(nbins=8).tick_values(0, x_max) if 0 <= x <= x_max]
+    ax.set_xticks(ticks)
     ax.set_ylim(0, 1.02)
     percent_axis(ax)
-    what = f" by {', '.join(by)}" if by else ""
-    as_of = getattr(lifetime, "as_of_", None)
+    what = f" by {', '.join(cols)}" if cols else ""
+    as_of = survival.attrs.get("as_of")
     when = f" (as of {pd.Timestamp(as_of):%Y-%m-%d})" if as_of is not None else ""
     ax.set(
         title=f"Customer survival{what}, Kaplan–Meier{when}",
@@ -166,18 +223,13 @@ def survival_curves(
         ylabel="Still customers (%)",
     )
     ax.legend(
-        title=", ".join(by) or None,
+        title=", ".join(cols) or None,
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         fontsize="small",
     )
     if at_risk:
-        add_at_risk_counts(
-            *lifetime.fitters_.values(),
-            ax=ax,
-            fig=ax.figure,
-            rows_to_show=["At risk"],
-        )
+        _at_risk_table(ax, drawn, ticks)
     return ax
 
 
@@ -263,13 +315,29 @@ def hazard(
 
 
 @share_docs
-def hazard_ratios(cox: CoxResult, *, ax: Axes | None = None) -> Axes:
+def hazard_ratios(
+    hazard_ratios: pd.DataFrame,
+    *,
+    ph_test: pd.DataFrame | None = None,
+    concordance: float | None = None,
+    alpha: float = 0.05,
+    ax: Axes | None = None,
+) -> Axes:
     """Forest plot of Cox hazard ratios with their confidence intervals.
 
     Parameters
     ----------
-    cox : CoxResult
-        What :func:`churnlab.lifetime_cox` (or ``CustomerLifetime.cox``) returned.
+    hazard_ratios : pandas.DataFrame
+        ``CoxResult.hazard_ratios`` (:func:`churnlab.lifetime_cox`): ``term``,
+        ``level``, ``reference``, ``hazard_ratio``, ``hazard_ratio_lower``,
+        ``hazard_ratio_upper``. A ``CoxResult`` itself is also accepted (its
+        ``ph_test``, ``concordance`` and level are then read from it).
+    ph_test : pandas.DataFrame, optional
+        ``CoxResult.ph_test``: terms with ``ph_holds`` False get a dagger.
+    concordance : float, optional
+        Shown in the title.
+    alpha : float, default 0.05
+        The intervals' level, for the legend (``1 - alpha``).
     {ax}
 
     Returns
@@ -278,9 +346,28 @@ def hazard_ratios(cox: CoxResult, *, ax: Axes | None = None) -> Axes:
         Hazard ratio on a log x axis, one row per term; terms failing the
         proportional-hazards check are marked with a dagger.
     """
-    table = cox.hazard_ratios
+    if not isinstance(hazard_ratios, pd.DataFrame) and hasattr(
+        hazard_ratios, "hazard_ratios"
+    ):
+        result = hazard_ratios
+        hazard_ratios = result.hazard_ratios
+        ph_test = result.ph_test if ph_test is None else ph_test
+        concordance = result.concordance if concordance is None else concordance
+        alpha = float(getattr(result.fitter, "alpha", alpha))
+    needed = ["term", "level", "reference", "hazard_ratio", "hazard_ratio_lower"]
+    missing = [c for c in needed if c not in getattr(hazard_ratios, "columns", [])]
+    if missing:
+        raise ParameterError(
+            "hazard_ratios draws CoxResult.hazard_ratios (cl.lifetime_cox); column "
+            f"{missing[0]!r} is missing."
+        )
+    table = hazard_ratios
     ax = new_axes(ax, figsize=(10, max(2.5, 1.2 + 0.4 * len(table))))
-    failing = set(cox.ph_test.loc[~cox.ph_test["ph_holds"], "term"])
+    failing = (
+        set(ph_test.loc[~ph_test["ph_holds"].astype(bool), "term"])
+        if ph_test is not None
+        else set()
+    )
     labels = []
     for term, level, reference in zip(
         table["term"], table["level"], table["reference"], strict=True
@@ -308,7 +395,7 @@ def hazard_ratios(cox: CoxResult, *, ax: Axes | None = None) -> Axes:
         fmt="o",
         color=color,
         capsize=3,
-        label=f"hazard ratio ({1 - cox.fitter.alpha:.0%} CI)",
+        label=f"hazard ratio ({1 - alpha:.0%} CI)",
     )
     ax.axvline(1.0, color="0.4", linestyle="--", linewidth=1)
     ax.set_xscale("log")
@@ -322,7 +409,8 @@ def hazard_ratios(cox: CoxResult, *, ax: Axes | None = None) -> Axes:
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, labels)
     ax.set(
-        title=f"Cox hazard ratios (concordance {cox.concordance:.2f})",
+        title="Cox hazard ratios"
+        + (f" (concordance {concordance:.2f})" if concordance is not None else ""),
         xlabel="Hazard ratio (log scale; < 1 churns less)",
         ylabel="",
     )

@@ -110,7 +110,7 @@ def bar_labels(ax) -> list[str]:
 
 
 def test_funnel_bars_carry_counts_and_conversions(ds):
-    f = cl.funnel(ds, ["s1", "s2", "s3"], "7D", as_of=AS_OF)
+    f = cl.funnel(ds, steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF)
     ax = pf.funnel(f)
     assert isinstance(ax, plt.Axes)
     assert ax.get_title() == "Funnel conversion"
@@ -126,33 +126,35 @@ def test_funnel_bars_carry_counts_and_conversions(ds):
 
 
 def test_funnel_bars_by_group_and_given_axes(ds):
-    f = cl.funnel(ds, ["s1", "s2"], "7D", by="country", as_of=AS_OF)
+    f = cl.funnel(ds, steps=["s1", "s2"], window="7D", by="country", as_of=AS_OF)
     fig, ax = plt.subplots()
     out = pf.funnel(f, ax=ax)
     assert out is ax
     assert len(ax.containers) == 2  # one per country
     assert ax.get_legend().get_title().get_text() == "country"
     accounts = cl.funnel(
-        EVENTS.assign(account_id=EVENTS["user_id"]), ["s1", "s2"], count_by="account",
+        EVENTS.assign(account_id=EVENTS["user_id"]),
+        steps=["s1", "s2"],
+        count_by="account",
         as_of=AS_OF,
-    )  # fmt: skip
+    )
     assert pf.funnel(accounts).get_xlabel() == "Accounts reaching the step"
     with pytest.raises(ParameterError, match="users, accounts or count"):
         pf.funnel(pd.DataFrame({"step": ["a"], "step_index": [1]}))
 
 
 def test_funnel_caption_counts_censored_users(ds):
-    f = cl.funnel(ds, ["s1", "s2"], "7D", as_of="2026-02-05")
+    f = cl.funnel(ds, steps=["s1", "s2"], window="7D", as_of="2026-02-05")
     assert "2 recent users censored" in caption_text(pf.funnel(f))
 
 
 def test_funnel_trend_and_conversion_curve(ds):
-    t = cl.funnel_trend(ds, ["s1", "s2"], "7D", freq="M", as_of=AS_OF)
+    t = cl.funnel_trend(ds, steps=["s1", "s2"], window="7D", freq="M", as_of=AS_OF)
     ax = pf.funnel_trend(t)
     assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
     assert ax.get_title() == "Funnel conversion by entry period (s1 to s2)"
     assert len(ax.lines) >= 1
-    c = cl.funnel_conversion_curve(ds, ["s1", "s2"], "7D", as_of=AS_OF)
+    c = cl.funnel_conversion_curve(ds, steps=["s1", "s2"], window="7D", as_of=AS_OF)
     ax = pf.funnel_conversion_curve(c)
     assert ax.get_xlabel() == "Time since entering the funnel (days)"
     assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
@@ -162,7 +164,7 @@ def test_funnel_trend_and_conversion_curve(ds):
 
 
 def test_time_to_convert(ds):
-    times = cl.funnel_times(ds, ["s1", "s2", "s3"], "7D", as_of=AS_OF)
+    times = cl.funnel_times(ds, steps=["s1", "s2", "s3"], window="7D", as_of=AS_OF)
     ax = pf.time_to_convert(times)
     assert ax.get_xlabel() == "Hours from the previous step"
     assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
@@ -234,7 +236,7 @@ def test_stage_location_and_new_vs_existing_plots(ds):
 def test_sample_plots_smoke():
     ds = cl.sample_dataset()
     fig, axes = plt.subplots(1, 2)
-    pf.funnel(cl.funnel(ds, ["login", "report_viewed", "export"], by="segment"),
+    pf.funnel(cl.funnel(ds, steps=["login", "report_viewed", "export"], by="segment"),
               ax=axes[0])  # fmt: skip
     ps.quota_attainment(cl.quota_attainment(ds, period="2026-10"), ax=axes[1])
     assert len(axes[1].patches) == 12

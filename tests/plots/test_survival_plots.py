@@ -135,3 +135,37 @@ def test_lifetime_value_plot_marks_extrapolation(fitted):
     assert "survival: extrapolation" in texts
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert len(hatched) == 2
+
+
+def test_survival_curves_draw_the_tidy_frame(fitted):
+    # the plot takes the frame the fitter holds; the fitter's .plot is the bridge
+    ax = sp.survival_curves(
+        fitted.survival_, by="plan", extrapolation=fitted.parametric_.curves
+    )
+    assert {"Basic", "Pro"} <= set(legend_texts(ax))
+    assert len([ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]) == 2
+    with pytest.raises(ParameterError, match="survival_"):
+        sp.survival_curves(fitted.summary_)
+
+
+def test_hazard_ratios_take_the_frame(fitted):
+    cox = fitted.cox(["plan", "seats"])
+    ax = sp.hazard_ratios(cox.hazard_ratios, ph_test=cox.ph_test)
+    assert ax.get_title() == "Cox hazard ratios"
+    ticks = [t.get_text().rstrip(" †") for t in ax.get_yticklabels()]
+    assert sorted(ticks) == ["plan=Pro (vs Basic)", "seats"]
+
+
+def test_no_import_circle_between_survival_and_its_plots():
+    import ast
+    from pathlib import Path
+
+    import churnlab.plots.survival as plots_module
+
+    tree = ast.parse(Path(plots_module.__file__).read_text())
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert not any(m.startswith("churnlab.survival") for m in imported)
