@@ -43,12 +43,16 @@ from churnlab.metrics.churn import (  # noqa: E402
     customer_churn,
     order_churn,
 )
+from churnlab.metrics.explain import explain_churn
 from churnlab.metrics.nps import churn_reasons, nps  # noqa: E402
-from churnlab.metrics.orders import order_metrics  # noqa: E402
+from churnlab.metrics.orders import (  # noqa: E402
+    order_metrics,
+    order_revenue,
+    repeat_rate,
+)
 from churnlab.metrics.revenue import (  # noqa: E402
     arpa,
     customer_mrr_movements,
-    explain_churn,
     grr,
     ltv,
     mrr_movements,
@@ -74,6 +78,8 @@ __all__ += [
     "ltv",
     "explain_churn",
     "order_metrics",
+    "order_revenue",
+    "repeat_rate",
     "nps",
     "churn_reasons",
 ]

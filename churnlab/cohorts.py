@@ -1,7 +1,7 @@
 """Cohort analysis: retention matrices with honest censoring.
 
 Public names: ``KINDS``, ``cohort_table``, ``cohort_matrix``, ``cohort_retention``,
-``cohort_average``.
+``cohort_average``, ``cohort_kind``, ``cohort_keys``.
 
 A *cohort* is the set of customers whose first activity (first subscription
 start or first purchase; or their sign-up) falls in one period ``c``. Cell
@@ -18,17 +18,21 @@ calendar period ``c + k`` (``k = 0`` is the cohort's own period).
 
 "Active" follows the package's one time rule (:mod:`churnlab.states`): a
 subscribed customer is active in period P when one of their intervals overlaps
-P (``start < P.end`` and (``end`` null or ``end > P.start``)); an ordering
-customer is active in P when they purchased in P (refunds excluded, see
-:func:`churnlab.contract.purchases`). Period numbers are computed from
-truncated dates as integer period indices (``year * 12 + month`` for months),
-identically on every backend.
+P (``start < P.end`` and (``end`` null or ``end > P.start``);
+:func:`churnlab.states.period_ranges`); an ordering customer is active in P
+when they purchased in P (refunds excluded, see
+:func:`churnlab.contract.purchases`). Period numbers are integer period indices
+(:func:`churnlab.periods.period_index`), identical on every backend.
+
+The module is longer than most (about 900 lines) because it holds one concept
+end to end: the two engine builders (orders, subscriptions), the pandas finish
+that turns their cells into the censored long frame, and the public views of
+that frame; a split would put the cells and their only reader in two files.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import ibis
@@ -39,6 +43,8 @@ from ibis import _
 
 from churnlab import contract, engine, periods, states
 from churnlab._docs import share_docs
+from churnlab._frames import MONTHS_PER_PERIOD, ratio
+from churnlab._types import ByLike, DataLike, DateLike, Freq
 from churnlab.contract import Dataset
 from churnlab.errors import ChurnlabWarning, ParameterError
 
@@ -48,6 +54,8 @@ __all__ = [
     "cohort_matrix",
     "cohort_retention",
     "cohort_average",
+    "cohort_kind",
+    "cohort_keys",
 ]
 
 #: What a cohort cell measures.
@@ -61,15 +69,6 @@ KINDS: dict[str, str] = {
 _ANCHORS = ("first_activity", "signup")
 _SOURCES = ("subscriptions", "orders")
 _VALUES = ("rate", "count")
-
-#: Months in one period, to turn MRR at a period's end into that period's revenue.
-_MONTHS_PER_PERIOD = {
-    "D": 12 / 365.25,
-    "W": 7 * 12 / 365.25,
-    "M": 1.0,
-    "Q": 3.0,
-    "Y": 12.0,
-}
 
 # Measures the engine returns per (group, cohort, period number); all are sums.
 _MEASURES = {
@@ -91,57 +90,6 @@ _SUMMABLE = (
 )
 _RATES = ("retention", "ltv", "customer_share")
 _CALENDAR = ("cohort", "period", "period_number")
-
-
-# ----------------------------------------------------------------- period indices
-
-
-def _period_index(ts: ir.TimestampValue, freq: str) -> ir.IntegerValue:
-    """Integer index of the period holding ``ts``: consecutive periods differ by 1.
-
-    Months are ``year * 12 + month - 1``, quarters ``year * 4 + quarter - 1``;
-    days count from 1970-01-01 and weeks from Monday 1969-12-29. Ibis's
-    ``delta(unit="month")`` is not used: DuckDB and Spark disagree on it.
-    """
-    if freq == "M":
-        return ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1
-    if freq == "Q":
-        return ts.year().cast("int64") * 4 + ts.quarter().cast("int64") - 1
-    if freq == "Y":
-        return ts.year().cast("int64")
-    day = (periods.truncate(ts, "D").epoch_seconds() // 86400).cast("int64")
-    if freq == "D":
-        return day
-    return (day + 3) // 7  # 1970-01-01 was a Thursday, so day -3 is a Monday
-
-
-def _index_of(ts: pd.Timestamp, freq: str) -> int:
-    """:func:`_period_index` for one pandas Timestamp."""
-    ts = pd.Timestamp(ts)
-    if freq == "M":
-        return ts.year * 12 + ts.month - 1
-    if freq == "Q":
-        return ts.year * 4 + (ts.month - 1) // 3
-    if freq == "Y":
-        return ts.year
-    day = (ts.normalize() - pd.Timestamp("1970-01-01")).days
-    return day if freq == "D" else (day + 3) // 7
-
-
-def _starts(index: np.ndarray, freq: str) -> np.ndarray:
-    """Period starts (datetime64[ns]) of integer period indices."""
-    index = np.asarray(index, dtype="int64")
-    if freq == "M":
-        out = (index - 1970 * 12).astype("datetime64[M]")
-    elif freq == "Q":
-        out = ((index - 1970 * 4) * 3).astype("datetime64[M]")
-    elif freq == "Y":
-        out = (index - 1970).astype("datetime64[Y]")
-    elif freq == "D":
-        out = index.astype("datetime64[D]")
-    else:
-        out = (index * 7 - 3).astype("datetime64[D]")
-    return out.astype("datetime64[ns]")
 
 
 # ------------------------------------------------------------------- parameters
@@ -265,7 +213,7 @@ def _customers(
             )
         signed = customers.signup_at.notnull() & (customers.signup_at < end)
         cols["signup_c"] = ibis.ifelse(
-            signed, _period_index(customers.signup_at, freq), ibis.null("int64")
+            signed, periods.period_index(customers.signup_at, freq), ibis.null("int64")
         )
     return customers.select(**cols)
 
@@ -299,12 +247,12 @@ def _order_cells(
     """
     known = purchases.filter(_.ordered_at < ibis.literal(end, "timestamp"))
     if revenue:
-        acts = known.group_by("customer_id", p=_period_index(_.ordered_at, freq)).agg(
-            revenue=_.amount.sum()
-        )
+        acts = known.group_by(
+            "customer_id", p=periods.period_index(_.ordered_at, freq)
+        ).agg(revenue=_.amount.sum())
     else:
         acts = known.select(
-            "customer_id", p=_period_index(_.ordered_at, freq)
+            "customer_id", p=periods.period_index(_.ordered_at, freq)
         ).distinct()
     per_customer = acts.group_by("customer_id").agg(first_p=_.p.min(), last_p=_.p.max())
     per_customer = _attach(per_customer, customers, by_cols, anchor)
@@ -324,28 +272,6 @@ def _order_cells(
     return cells
 
 
-def _merge_ranges(ranges: ir.Table) -> ir.Table:
-    """Merge each customer's overlapping or adjacent ``[a, b]`` period ranges.
-
-    A range starts a new block when it begins after every earlier range (in
-    ``a, b`` order) has ended: ``a > max(b of earlier ranges) + 1``.
-    """
-    order = ["a", "b"]
-    running = ibis.window(
-        group_by="customer_id", order_by=order, preceding=None, following=0
-    )
-    flagged = ranges.mutate(reach=_.b.max().over(running)).mutate(
-        prev_reach=_.reach.lag().over(
-            ibis.window(group_by="customer_id", order_by=order)
-        )
-    )
-    flagged = flagged.mutate(
-        block_start=(_.prev_reach.isnull() | (_.a > _.prev_reach + 1)).cast("int64")
-    )
-    blocks = flagged.mutate(block=_.block_start.cumsum().over(running))
-    return blocks.group_by(["customer_id", "block"]).agg(a=_.a.min(), b=_.b.max())
-
-
 def _subscription_cells(
     subscriptions: ir.Table,
     *,
@@ -359,26 +285,17 @@ def _subscription_cells(
 ) -> ir.Table:
     """Per (group, cohort, period number): range starts/ends, last periods, MRR.
 
-    Each subscription interval (from :func:`churnlab.states.subscription_intervals`)
-    covers the periods it overlaps: from the period of ``start`` to the period
-    holding the last instant before ``end`` (``end`` is exclusive, so an ``end``
-    on a period boundary does not reach that period), capped at the last
-    complete period. A customer's ranges are merged; each block adds +1 at its
-    first period and -1 after its last, so a running sum over k counts the
-    customers active in each period without a customer x period grid.
+    The periods each customer is active in come from
+    :func:`churnlab.states.period_ranges` (the package's one "active in P"
+    rule: an interval overlaps P), as merged blocks of period indices; each
+    block adds +1 at its first period and -1 after its last, so a running sum
+    over k counts the customers active in each period without a customer x
+    period grid.
     """
     end_lit = ibis.literal(end, "timestamp")
     last_lit = ibis.literal(last_idx, "int64")
     spans = states.subscription_intervals(subscriptions).filter(_.start < end_lit)
-    end_idx = _period_index(_.end, freq) - (
-        _.end == periods.truncate(_.end, freq)
-    ).cast("int64")
-    ranges = spans.select(
-        "customer_id",
-        a=_period_index(_.start, freq),
-        b=ibis.ifelse(_.end.isnull(), last_lit, ibis.least(end_idx, last_lit)),
-    ).filter(_.b >= _.a)
-    blocks = _merge_ranges(ranges)
+    blocks = states.period_ranges(spans, freq=freq, last_idx=last_idx)
     w = ibis.window(group_by="customer_id")
     blocks = blocks.mutate(first_p=_.a.min().over(w), last_p=_.b.max().over(w))
     rows = _attach(blocks, customers, by_cols, anchor)
@@ -409,7 +326,7 @@ def _subscription_cells(
         moves = states.changes(spans, freq=freq, cutoff=end)
         moves = moves.select(
             "customer_id",
-            p=_period_index(_.period, freq),
+            p=periods.period_index(_.period, freq),
             mrr=_.mrr_end_cents - _.mrr_start_cents,
         )
         joined = moves.inner_join(cohort_of, "customer_id")
@@ -520,9 +437,11 @@ def _finish(
         total = np.bincount(gid, weights=last).astype("int64")[gid]
         active = total - cumsum("last") + last  # active in k or any later period
     out = grid[by_cols].copy()
-    out["cohort"] = _starts(grid["c"].to_numpy(), freq)
+    out["cohort"] = periods.index_starts(grid["c"].to_numpy(), freq)
     out["period_number"] = grid["k"].to_numpy()
-    out["period"] = _starts(grid["c"].to_numpy() + grid["k"].to_numpy(), freq)
+    out["period"] = periods.index_starts(
+        grid["c"].to_numpy() + grid["k"].to_numpy(), freq
+    )
     out["cohort_size"] = size.astype("int64")
     out["customers_active"] = np.asarray(active, dtype="int64")
     if kind == "revenue":
@@ -530,7 +449,7 @@ def _finish(
         out["revenue"] = money
     elif kind == "ltv":
         if source == "subscriptions":
-            money = money * _MONTHS_PER_PERIOD[freq]
+            money = money * MONTHS_PER_PERIOD[freq]
         out["revenue"] = money
         out["revenue_cumulative"] = pd.Series(money).groupby(gid).cumsum().to_numpy()
         out = out.drop(columns="customers_active")
@@ -568,24 +487,19 @@ def _dtype(col: str) -> str:
     return "object"
 
 
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-    """``num / den``, NaN where the denominator is 0."""
-    den = den.astype("float64")
-    return num.astype("float64") / den.where(den != 0)
-
-
 def _rates(frame: pd.DataFrame) -> pd.DataFrame:
     """(Re)compute the rate column of a long cohort frame from its counts."""
     if "revenue_base" in frame.columns:
-        frame["retention"] = _ratio(frame["revenue"], frame["revenue_base"])
+        frame["retention"] = ratio(frame["revenue"], frame["revenue_base"])
     elif "revenue_cumulative" in frame.columns:
-        frame["ltv"] = _ratio(frame["revenue_cumulative"], frame["cohort_size"])
+        frame["ltv"] = ratio(frame["revenue_cumulative"], frame["cohort_size"])
     else:
-        frame["retention"] = _ratio(frame["customers_active"], frame["cohort_size"])
+        frame["retention"] = ratio(frame["customers_active"], frame["cohort_size"])
     return frame
 
 
-def _kind_of(frame: pd.DataFrame) -> str:
+def cohort_kind(frame: pd.DataFrame) -> str:
+    """What a long cohort frame measures: ``"logo"``, ``"revenue"`` or ``"ltv"``."""
     if "revenue_base" in frame.columns:
         return "revenue"
     if "revenue_cumulative" in frame.columns:
@@ -598,7 +512,7 @@ def _kind_of(frame: pd.DataFrame) -> str:
     )
 
 
-def _keys(frame: pd.DataFrame) -> list[str]:
+def cohort_keys(frame: pd.DataFrame) -> list[str]:
     """Attribute columns of a long cohort frame (not calendar, measure or rate)."""
     return [c for c in frame.columns if c not in (*_CALENDAR, *_SUMMABLE, *_RATES)]
 
@@ -608,16 +522,16 @@ def _keys(frame: pd.DataFrame) -> list[str]:
 
 @share_docs
 def cohort_table(
-    data: Any,
+    data: DataLike,
     *,
-    freq: str = "M",
+    freq: Freq = "M",
     kind: str = "logo",
     bounded: bool = True,
-    by: str | Sequence[str] | None = None,
+    by: ByLike = None,
     by_period: bool = True,
     anchor: str = "first_activity",
     source: str | None = None,
-    as_of: Any = None,
+    as_of: DateLike | None = None,
 ) -> pd.DataFrame:
     """Cohort retention as a tidy long frame: one row per cohort and period number.
 
@@ -746,9 +660,9 @@ def cohort_table(
     ds = _dataset(data, source)
     src = _pick_source(ds, kind, source)
     by_cols, _attrs = states.attributes(ds, by)
-    as_of = periods.resolve_as_of(as_of, latest=ds.latest(src), freq=freq)
+    as_of = periods.as_of_for(ds, src, as_of=as_of, freq=freq)
     first_unknown = periods.period_start(periods.cutoff(as_of), freq)
-    last_idx = _index_of(first_unknown, freq) - 1
+    last_idx = periods.index_of(first_unknown, freq) - 1
     customers = _customers(ds, by_cols, anchor, freq, first_unknown)
     money = kind in ("revenue", "ltv")
     if src == "orders":
@@ -831,8 +745,8 @@ def cohort_average(table: pd.DataFrame) -> pd.DataFrame:
     >>> round(float(avg.loc[12, "retention"]), 3)
     0.737
     """
-    kind = _kind_of(table)
-    keys = _keys(table)
+    kind = cohort_kind(table)
+    keys = cohort_keys(table)
     sums = [c for c in _SUMMABLE if c in table.columns]
     out = (
         table.groupby([*keys, "period_number"], dropna=False, sort=True)[sums]
@@ -883,10 +797,10 @@ def cohort_matrix(table: pd.DataFrame, *, values: str = "rate") -> pd.DataFrame:
     >>> cl.cohort_matrix(rev, values="logo").equals(m)
     True
     """
-    kind = _kind_of(table)
+    kind = cohort_kind(table)
     if values == "logo" and {"customers_active", "cohort_size"} <= set(table.columns):
         table = table.assign(
-            customer_share=_ratio(table["customers_active"], table["cohort_size"])
+            customer_share=ratio(table["customers_active"], table["cohort_size"])
         )
         column = "customer_share"
     elif values == "rate":
@@ -903,7 +817,7 @@ def cohort_matrix(table: pd.DataFrame, *, values: str = "rate") -> pd.DataFrame:
             f"values={values!r} must be 'rate', 'count', 'logo' (customer tables "
             f"only) or a measure column of the table ({', '.join(measures)})."
         )
-    keys = _keys(table) + (["cohort"] if "cohort" in table.columns else [])
+    keys = cohort_keys(table) + (["cohort"] if "cohort" in table.columns else [])
     if not keys:
         frame = table.assign(cohort="all customers")
         keys = ["cohort"]
@@ -925,15 +839,16 @@ def cohort_matrix(table: pd.DataFrame, *, values: str = "rate") -> pd.DataFrame:
     return wide
 
 
+@share_docs
 def cohort_retention(
-    data: Any,
-    freq: str = "M",
+    data: DataLike,
+    *args: object,
+    freq: Freq = "M",
     kind: str = "logo",
     bounded: bool = True,
-    as_of: Any = None,
-    *,
+    as_of: DateLike | None = None,
     values: str = "rate",
-    by: str | Sequence[str] | None = None,
+    by: ByLike = None,
     by_period: bool = True,
     anchor: str = "first_activity",
     source: str | None = None,
@@ -947,16 +862,15 @@ def cohort_retention(
     ----------
     data : Dataset, DataFrame, path or ibis.Table
         Orders or subscriptions (or a Dataset holding them).
-    freq : {"D", "W", "M", "Q", "Y"}, default "M"
-        Period unit.
-    kind : {"logo", "revenue", "orders", "ltv"}, default "logo"
+    *args
+        Deprecated: ``freq, kind, bounded, as_of`` given by position.
+    {freq}
+    kind : {{"logo", "revenue", "orders", "ltv"}}, default "logo"
         What a cell measures (see :data:`KINDS`).
     bounded : bool, default True
         False: active in period k or any later observed period.
-    as_of : date-like, optional
-        The day the data is known through; default the end of the last complete
-        period. Cells not complete by then are NaN.
-    values : {"rate", "count"}, default "rate"
+    {as_of}
+    values : {{"rate", "count"}}, default "rate"
         The rates, or their numerators (customers; money for revenue and ltv).
     by, by_period, anchor, source
         As in :func:`cohort_table`.
@@ -996,6 +910,23 @@ def cohort_retention(
     >>> round(float(rev.loc["2025-01-01", 12]), 3)  # expansion: above 100%
     1.029
     """
+    if args:
+        names = ("freq", "kind", "bounded", "as_of")
+        if len(args) > len(names):
+            raise TypeError("cohort_retention takes data and keyword arguments.")
+        warnings.warn(
+            "Positional arguments after data are deprecated; call "
+            "cohort_retention(data, "
+            + ", ".join(f"{n}=..." for n in names[: len(args)])
+            + ").",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        given = dict(zip(names, args, strict=False))
+        freq = given.get("freq", freq)  # type: ignore[assignment]
+        kind = given.get("kind", kind)  # type: ignore[assignment]
+        bounded = given.get("bounded", bounded)  # type: ignore[assignment]
+        as_of = given.get("as_of", as_of)  # type: ignore[assignment]
     periods.check_freq(freq)
     _check(kind, bounded, anchor, source, values)
     table = cohort_table(

@@ -59,19 +59,19 @@ _KPIS: dict[str, tuple[str, str, str, str]] = {
     "gross revenue churn rate": (
         "revenue_churn",
         "mrr_lost_gross",
-        "start_mrr",
+        "mrr_start",
         "gross_revenue_churn_rate",
     ),
     "net revenue churn rate": (
         "revenue_churn",
         "mrr_lost_net",
-        "start_mrr",
+        "mrr_start",
         "net_revenue_churn_rate",
     ),
-    "NRR": ("nrr", "mrr_retained", "start_mrr", "nrr"),
-    "GRR": ("grr", "mrr_retained_gross", "start_mrr", "grr"),
+    "NRR": ("nrr", "mrr_retained", "mrr_start", "nrr"),
+    "GRR": ("grr", "mrr_retained_gross", "mrr_start", "grr"),
     "quick ratio": ("quick_ratio", "mrr_gained", "mrr_lost_gross", "quick_ratio"),
-    "ARPA": ("arpa", "end_mrr", "customers_end", "arpa"),
+    "ARPA": ("arpa", "mrr_end", "customers_end", "arpa"),
 }
 
 _BREAKDOWNS = ("segment", "plan", "country", "channel")

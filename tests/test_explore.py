@@ -61,7 +61,7 @@ def test_kpi_table_has_numerators_and_denominators(w):
 
 def test_other_views_show_their_functions_frames(w):
     w.set(view="mrr", breakdown=None, period=("2026-01", "2026-10"))
-    assert len(w.frame) == 10 and "expansion" in w.frame
+    assert len(w.frame) == 10 and "mrr_expansion" in w.frame
     w.set(view="survival", breakdown="segment", period=None)
     assert sorted(w.frame["segment"]) == ["Enterprise", "Mid-Market", "SMB"]
     w.set(view="cohorts", breakdown=None, period=("2026-01", "2026-10"))
@@ -125,7 +125,7 @@ def test_several_datasets_can_be_chosen():
 def test_the_controls_drive_the_same_selection(w):
     w.set(view="churn", breakdown=None, period=None)
     w._controls["view"].value = "mrr"  # what a click in the dropdown does
-    assert w.selection["view"] == "mrr" and "expansion" in w.frame
+    assert w.selection["view"] == "mrr" and "mrr_expansion" in w.frame
     w._controls["first"].value = "2026-10"
     assert w.frame["period"].tolist() == [pd.Timestamp("2026-10-01")]
     w._controls["breakdown"].value = "segment"

@@ -100,3 +100,45 @@ def test_spine_holds_complete_periods_only():
     assert periods.spine(
         pd.Timestamp("2026-04-02"), pd.Timestamp("2026-04-29"), "M"
     ).empty
+
+
+@pytest.mark.parametrize(
+    ("value", "freq", "start", "end", "label"),
+    [
+        ("2026-10", "M", "2026-10-01", "2026-11-01", "2026-10"),
+        ("2026-Q3", "M", "2026-07-01", "2026-10-01", "2026-Q3"),
+        ("2026-q4", "M", "2026-10-01", "2027-01-01", "2026-Q4"),
+        ("2026", "M", "2026-01-01", "2027-01-01", "2026"),
+        ("2026-10-15", "M", "2026-10-01", "2026-11-01", "2026-10"),
+        ("2026-10-15", "Q", "2026-10-01", "2027-01-01", "2026-Q4"),
+        ("2026-10-15", "W", "2026-10-12", "2026-10-19", "2026-10-12"),
+        (("2026-10-01", "2026-10-14"), "M", "2026-10-01", "2026-10-15", None),
+    ],
+)
+def test_parse_period_grammar(value, freq, start, end, label):
+    got = periods.parse_period(value, freq=freq)
+    assert got.start == pd.Timestamp(start)
+    assert got.end == pd.Timestamp(end)
+    assert got.as_of == pd.Timestamp(end) - pd.Timedelta(days=1)
+    if label is not None:
+        assert got.label == label
+
+
+@pytest.mark.parametrize(
+    "bad", ["2026-13", "2026-Q5", "Oct 2026x", 12, ("2026-10-02", "2026-10-01")]
+)
+def test_parse_period_rejects(bad):
+    with pytest.raises(ParameterError):
+        periods.parse_period(bad)
+
+
+def test_last_complete_period_and_default_window():
+    assert periods.last_complete_period(
+        pd.Timestamp("2026-10-31"), "M"
+    ) == pd.Timestamp("2026-10-01")
+    assert periods.last_complete_period(
+        pd.Timestamp("2026-10-30"), "M"
+    ) == pd.Timestamp("2026-09-01")
+    assert periods.check_days(periods.DEFAULT_INACTIVITY_DAYS) == 90
+    with pytest.raises(ParameterError, match="inactivity_days"):
+        periods.check_days(0)

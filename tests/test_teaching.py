@@ -182,17 +182,19 @@ def test_01_answers(tmp_path, ds):
 def test_02_answers(tmp_path, ds):
     a = _run(TEACHING / "02_revenue_churn_and_nrr.ipynb", tmp_path)
     m = _row(cl.mrr_movements(ds), "2026-10")
-    nrr = (m["start_mrr"] + m["expansion"] - m["contraction"] - m["churn"]) / m[
-        "start_mrr"
-    ]
+    nrr = (
+        m["mrr_start"] + m["mrr_expansion"] - m["mrr_contraction"] - m["mrr_churn"]
+    ) / m["mrr_start"]
     assert a["ex1_nrr"] == pytest.approx(nrr)
-    assert a["ex2_larger_loss"] == ("churn" if m["churn"] > m["contraction"] else "x")
+    assert a["ex2_larger_loss"] == (
+        "churn" if m["mrr_churn"] > m["mrr_contraction"] else "x"
+    )
     # 5 accounts of EUR 1,000 leave a base of 20 x 1,000 + 80 x 50
     assert a["ex3_company_b_gross_revenue_churn"] == pytest.approx(5000 / 24000)
     assert a["ex4_segment"] == "Enterprise"
-    gained = m["new"] + m["expansion"] + m["reactivation"]
+    gained = m["mrr_new"] + m["mrr_expansion"] + m["mrr_reactivation"]
     assert a["ex5_quick_ratio"] == pytest.approx(
-        gained / (m["contraction"] + m["churn"])
+        gained / (m["mrr_contraction"] + m["mrr_churn"])
     )
 
 

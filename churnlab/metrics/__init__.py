@@ -3,10 +3,10 @@
 Public names: ``customer_churn``, ``order_churn``, ``crr``, ``churn_conventions``,
 ``wilson_interval`` (:mod:`churnlab.metrics.churn`); ``mrr_movements``,
 ``customer_mrr_movements``, ``revenue_metrics``, ``revenue_churn``, ``nrr``,
-``grr``, ``quick_ratio``, ``arpa``, ``ltv``, ``explain_churn``
-(:mod:`churnlab.metrics.revenue`); ``order_metrics``
-(:mod:`churnlab.metrics.orders`); ``nps``, ``churn_reasons``
-(:mod:`churnlab.metrics.nps`).
+``grr``, ``quick_ratio``, ``arpa``, ``ltv`` (:mod:`churnlab.metrics.revenue`);
+``explain_churn`` (:mod:`churnlab.metrics.explain`); ``order_metrics``,
+``order_revenue``, ``repeat_rate`` (:mod:`churnlab.metrics.orders`); ``nps``,
+``churn_reasons`` (:mod:`churnlab.metrics.nps`).
 
 Every function takes the data first (a Dataset, DataFrame, path or Ibis table)
 and keyword-only options, builds one Ibis expression on top of
@@ -22,12 +22,12 @@ from churnlab.metrics.churn import (
     order_churn,
     wilson_interval,
 )
+from churnlab.metrics.explain import explain_churn
 from churnlab.metrics.nps import churn_reasons, nps
-from churnlab.metrics.orders import order_metrics
+from churnlab.metrics.orders import order_metrics, order_revenue, repeat_rate
 from churnlab.metrics.revenue import (
     arpa,
     customer_mrr_movements,
-    explain_churn,
     grr,
     ltv,
     mrr_movements,
@@ -54,6 +54,8 @@ __all__ = [
     "ltv",
     "explain_churn",
     "order_metrics",
+    "order_revenue",
+    "repeat_rate",
     "nps",
     "churn_reasons",
 ]

@@ -6,33 +6,23 @@ Public names: ``customer_churn``, ``order_churn``, ``crr``, ``churn_conventions`
 Everything here applies the package's one activity rule (:mod:`churnlab.states`:
 active at ``t`` iff some interval has ``start < t <= end``) to the intervals
 :mod:`churnlab.states` builds: subscriptions as they stand, orders as spells
-under an inactivity window. A running sum over each customer's exact start and
-end events gives the *edges* where their activity switches on or off
-(overlapping or touching subscriptions merge into one island). One group-by
-over (customer, period) then reads the state at each period's start and end
-off the first and last edge inside it, exactly as
-:func:`churnlab.states.changes` does with boundary events (the tests check the
-two agree, and both against a brute-force evaluation of the rule). The counts
-at every boundary are cumulative sums of activations minus deactivations per
-period, joined to a period spine in pandas: no customer x period grid. The
-same edges give the customer-periods at risk behind ``churn_rate_at_risk``, as
-cumulative sums of island starts and ends per period.
+under an inactivity window. The counts come from the package's one logo-flow
+computation, :func:`churnlab.states.logo_flows` (finished by
+:func:`churnlab.states.logo_counts`), which MRR movements and order metrics
+call too; this module only chooses the intervals and lays out the conventions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from ibis import _
 from scipy.stats import norm
 
 from churnlab import contract, engine, periods, states
 from churnlab._docs import share_docs
+from churnlab._frames import by_list, grid, ratio
+from churnlab._types import ByLike, DataLike, DateLike, Freq, PeriodLike
 from churnlab.errors import ParameterError
 
 __all__ = [
@@ -43,324 +33,50 @@ __all__ = [
     "wilson_interval",
 ]
 
-_COUNT = "int64"
-
-
-# --------------------------------------------------------------------------------
-# shared helpers (used by revenue.py, orders.py and nps.py too)
-# --------------------------------------------------------------------------------
-def _check_days(inactivity_days: Any) -> int:
-    if (
-        isinstance(inactivity_days, bool)
-        or not isinstance(inactivity_days, int | np.integer)
-        or inactivity_days < 1
-    ):
-        raise ParameterError(
-            f"inactivity_days={inactivity_days!r} must be a whole number of days >= 1 "
-            "(e.g. 90)."
-        )
-    return int(inactivity_days)
-
 
 def _setup(
-    data: Any, table: str, *, by: Any, freq: str, as_of: Any
+    data: DataLike, table: str, *, by: ByLike, freq: str, as_of: DateLike | None
 ) -> tuple[contract.Dataset, list[str], ir.Table | None, pd.Timestamp]:
-    """Validate inputs and resolve ``by`` and ``as_of`` (parameters first)."""
+    """Validate inputs and resolve ``by`` and ``as_of`` (parameters first).
+
+    Shared by every metric module: the one place a metric turns ``data``, ``by``
+    and ``as_of`` into a Dataset, attribute columns and the as-of day
+    (:func:`churnlab.periods.as_of_for`).
+    """
     if as_of is not None:
         periods.parse_date(as_of)
     ds = contract.as_dataset(data, table)
     by_cols, attrs = states.attributes(ds, by)
-    as_of = periods.resolve_as_of(as_of, latest=ds.latest(table), freq=freq)
+    as_of = periods.as_of_for(ds, table, as_of=as_of, freq=freq)
     return ds, by_cols, attrs, as_of
 
 
-def _last_period(as_of: pd.Timestamp, freq: str) -> pd.Timestamp:
-    """Start of the last period that is complete at ``as_of``."""
-    p = periods.period_start(pd.Timestamp(as_of), freq)
-    if periods.period_end(p, freq) <= periods.cutoff(as_of):
-        return p
-    return periods.period_start(p - pd.Timedelta(days=1), freq)
-
-
-def _attach(rows: ir.Table, attrs: ir.Table | None, by_cols: list[str]) -> ir.Table:
-    """Left-join customer attributes onto rows keyed by ``customer_id``."""
-    if attrs is None:
-        return rows
-    joined = rows.left_join(attrs, "customer_id")
-    return joined.select(*rows.columns, *by_cols)
-
-
-def _live(spans: ir.Table, cutoff: pd.Timestamp) -> ir.Table:
-    """Intervals that can make a customer active before the cutoff.
-
-    Empty intervals (``end == start``: never active under the rule) and intervals
-    starting at or after the cutoff are dropped.
-    """
-    cut = ibis.literal(cutoff, "timestamp")
-    return spans.filter((_.start < cut) & (_.end.isnull() | (_.end > _.start)))
-
-
-def _edges(spans: ir.Table) -> ir.Table:
-    """Exact instants where a customer's activity switches on or off.
-
-    A running sum over start (+1) and end (-1) events per customer, so
-    overlapping or touching intervals merge (a customer is one customer however
-    many subscriptions they hold). At equal instants starts sort first, so an
-    interval ending where the next begins leaves no gap. Returns ``customer_id,
-    t, is_start, first_t``: each activity *island* contributes its start (active
-    just after ``t``) and, once it has ended, its end (active at ``t``, not just
-    after); ``first_t`` is the customer's first start.
-    """
-    on = spans.select("customer_id", t=_.start, dn=ibis.literal(1, _COUNT))
-    off = spans.filter(_.end.notnull()).select(
-        "customer_id", t=_.end, dn=ibis.literal(-1, _COUNT)
-    )
-    run = ibis.window(
-        group_by="customer_id",
-        order_by=[_.t, ibis.desc(_.dn)],
-        preceding=None,
-        following=0,
-    )
-    events = on.union(off).mutate(n=_.dn.sum().over(run), first_t=_.t.min().over(run))
-    switched = ((_.n - _.dn) == 0) & (_.n > 0) | ((_.n - _.dn) > 0) & (_.n == 0)
-    return events.filter(switched).select(
-        "customer_id", "t", is_start=_.n > 0, first_t="first_t"
-    )
-
-
-def _thin_purchases(purchases: ir.Table, days: int) -> ir.Table:
-    """The purchases that can matter to spells: first and last per W-day bucket.
-
-    Two purchases in the same bucket ``[k W, (k + 1) W)`` (days since the epoch)
-    are less than W apart, so no spell can break between them, and dropping the
-    purchases between a bucket's first and last leaves every spell's start and
-    end unchanged. A hash aggregation instead of a sort over every order: with
-    many orders per customer this shrinks the table the spell windows sort to at
-    most two rows per customer and bucket. (Spell ``orders`` and ``revenue``
-    are then meaningless; only the activity is used.)
-    """
-    bucket = (_.ordered_at.epoch_seconds() / (86400 * days)).floor().cast(_COUNT)
-    ends = purchases.group_by(["customer_id", bucket.name("bucket")]).agg(
-        first=_.ordered_at.min(), last=_.ordered_at.max()
-    )
-    zero = ibis.literal(0.0, "float64")
-    return ends.select("customer_id", ordered_at=_.first, amount=zero).union(
-        ends.filter(_.last > _.first).select(
-            "customer_id", ordered_at=_.last, amount=zero
-        )
-    )
-
-
-def _spell_edges(spells: ir.Table) -> ir.Table:
-    """Edges of intervals that are already disjoint per customer (order spells)."""
-    spells = spells.mutate(first_t=_.start.min().over(group_by="customer_id"))
-    on = spells.select(
-        "customer_id", t=_.start, is_start=ibis.literal(True), first_t="first_t"
-    )
-    off = spells.filter(_.end.notnull()).select(
-        "customer_id", t=_.end, is_start=ibis.literal(False), first_t="first_t"
-    )
-    return on.union(off)
-
-
-def _stack(
-    parts: Sequence[ir.Table], keys: list[str], metrics: dict[str, str]
-) -> ir.Table:
-    """Union per-part aggregates (missing metrics as 0) and sum them by ``keys``."""
-    filled = []
-    for part in parts:
-        filled.append(
-            part.select(
-                *keys,
-                **{
-                    m: (part[m].cast(t) if m in part.columns else ibis.literal(0, t))
-                    for m, t in metrics.items()
-                },
-            )
-        )
-    stacked = filled[0]
-    for part in filled[1:]:
-        stacked = stacked.union(part)
-    return stacked.group_by(keys).agg(**{m: stacked[m].sum() for m in metrics})
-
-
-def _flag(cond: ir.BooleanValue) -> ir.IntegerValue:
-    return cond.cast(_COUNT)
-
-
-def _logo_parts(
-    edges: ir.Table,
-    *,
-    freq: str,
-    last: pd.Timestamp,
-    attrs: ir.Table | None,
-    by_cols: list[str],
-) -> list[ir.Table]:
-    """Per-period aggregates behind the logo counts and customer-periods at risk.
-
-    Each customer's edges alternate start, end, start, ... so the state at a
-    period's boundaries follows from the edges inside it: active at P.start iff
-    the first edge in P is an end (the island began before P and covers
-    P.start, since ``end >= P.start``), active at P.end iff the last edge in P
-    is a start (``start < P.end`` and the island has not ended by then). A
-    customer without edges in P keeps its state, so only customer-periods with
-    edges can change a count; the boundary counts are then cumulative sums of
-    activations minus deactivations per period, as in
-    :func:`churnlab.states.changes` (the tests check the two agree). ``first_t``
-    (the customer's first start) marks the period in which they are new.
-    """
-    keys = ["period", *by_cols]
-    secs = _.t.epoch_seconds().cast(_COUNT)
-    per_customer = (
-        edges.mutate(period=periods.truncate(_.t, freq))
-        .filter(_.period <= ibis.literal(last, "timestamp"))
-        .group_by(["customer_id", "period"])
-        .agg(
-            first_is_start=_.is_start.argmin(_.t),
-            last_is_start=_.is_start.argmax(_.t),
-            first_period=periods.truncate(_.first_t.min(), freq),
-            n_s=_flag(_.is_start).sum(),
-            s_s=ibis.ifelse(_.is_start, secs, 0).sum(),
-            n_e=_flag(~_.is_start).sum(),
-            s_e=ibis.ifelse(_.is_start, 0, secs).sum(),
-        )
-    )
-    cp = _attach(per_customer, attrs, by_cols)
-    a0, a1 = ~cp.first_is_start, cp.last_is_start
-    is_first = cp.period == cp.first_period
-    flows = cp.group_by(keys).agg(
-        d_active=(_flag(a1) - _flag(a0)).sum(),
-        churned=_flag(a0 & ~a1).sum(),
-        activated=_flag(~a0 & a1).sum(),
-        new_retained=_flag(~a0 & a1 & is_first).sum(),
-        new=_flag(is_first).sum(),
-        n_s=cp.n_s.sum(),
-        s_s=cp.s_s.sum(),
-        n_e=cp.n_e.sum(),
-        s_e=cp.s_e.sum(),
-    )
-    return [flows]
-
-
-_LOGO_METRICS = {
-    m: _COUNT
-    for m in (
-        "d_active",
-        "churned",
-        "activated",
-        "new_retained",
-        "new",
-        "n_s",
-        "s_s",
-        "n_e",
-        "s_e",
-    )
-}
-
-
-def _grid(
-    agg: pd.DataFrame,
-    by_cols: list[str],
-    freq: str,
-    as_of: pd.Timestamp,
-    metrics: Mapping[str, str],
+def _logo_frame(
+    agg: pd.DataFrame, by_cols: list[str], freq: str, as_of: pd.Timestamp
 ) -> pd.DataFrame:
-    """Spine x groups with the aggregates merged in (0 where a period has none)."""
-    agg = agg.copy()
-    agg["period"] = pd.to_datetime(agg["period"]).astype("datetime64[ns]")
-    if agg.empty:
-        spine = pd.DataFrame(
-            {
-                "period": pd.Series([], dtype="datetime64[ns]"),
-                "period_end": pd.Series([], dtype="datetime64[ns]"),
-            }
-        )
-    else:
-        spine = periods.spine(agg["period"].min(), as_of, freq)
-    if by_cols:
-        groups = agg[by_cols].drop_duplicates()
-        full = spine.merge(groups, how="cross")
-    else:
-        full = spine
-    out = full.merge(agg, on=["period", *by_cols], how="left")
-    for m, dtype in metrics.items():
-        out[m] = out[m].fillna(0).astype(dtype)
-    return out.sort_values([*by_cols, "period"], kind="stable").reset_index(drop=True)
-
-
-def _cumsum(frame: pd.DataFrame, col: str, by_cols: list[str]) -> pd.Series:
-    if by_cols:
-        return frame.groupby(by_cols, dropna=False, sort=False)[col].cumsum()
-    return frame[col].cumsum()
-
-
-def _ratio(num: pd.Series | float, den: pd.Series | float) -> pd.Series:
-    """``num / den`` as float, NaN where ``den`` is 0 (never inf)."""
-    num = pd.Series(num, dtype="float64") if not isinstance(num, pd.Series) else num
-    den_s = den if isinstance(den, pd.Series) else pd.Series(den, index=num.index)
-    den_f = den_s.astype("float64")
-    return num.astype("float64") / den_f.where(den_f != 0)
-
-
-def _seconds(ts: pd.Series) -> pd.Series:
-    return (ts - pd.Timestamp(0)) // pd.Timedelta(seconds=1)
-
-
-def _finish_logo(grid: pd.DataFrame, by_cols: list[str]) -> pd.DataFrame:
-    """Counts, rates and exposure from the per-period aggregates."""
-    g = grid
-    end = _cumsum(g, "d_active", by_cols)
-    out = g[["period", *by_cols]].copy()
-    out["customers_start"] = end - g["d_active"]
-    out["customers_new"] = g["new"]
-    out["customers_new_lost"] = g["new"] - g["new_retained"]
-    out["customers_reactivated"] = g["activated"] - g["new_retained"]
-    out["customers_churned"] = g["churned"]
-    out["customers_end"] = end
-    out["churn_rate"] = _ratio(out["customers_churned"], out["customers_start"])
-    out["crr"] = _ratio(
-        out["customers_end"] - out["customers_new"], out["customers_start"]
+    """Logo counts from executed :func:`churnlab.states.logo_flows` aggregates."""
+    return states.logo_counts(
+        grid(agg, by_cols, freq, as_of, states.LOGO_FLOWS), by_cols
     )
-    # Exposure: C(T) = sum over islands of the time active before T
-    #              = T * (starts before T - ends before T) - sum(start) + sum(end).
-    t_end = _seconds(g["period_end"])
-    t_start = _seconds(g["period"])
-    ns, ss = _cumsum(g, "n_s", by_cols), _cumsum(g, "s_s", by_cols)
-    ne, se = _cumsum(g, "n_e", by_cols), _cumsum(g, "s_e", by_cols)
-    c_end = t_end * (ns - ne) - ss + se
-    ns0, ss0, ne0, se0 = ns - g["n_s"], ss - g["s_s"], ne - g["n_e"], se - g["s_e"]
-    c_start = t_start * (ns0 - ne0) - ss0 + se0
-    out["churn_events"] = g["n_e"]
-    out["customer_periods_at_risk"] = (c_end - c_start) / (t_end - t_start)
-    out["churn_rate_at_risk"] = _ratio(
-        out["churn_events"], out["customer_periods_at_risk"]
-    )
-    count_cols = [
-        "customers_start",
-        "customers_new",
-        "customers_new_lost",
-        "customers_reactivated",
-        "customers_churned",
-        "customers_end",
-        "churn_events",
-    ]
-    out[count_cols] = out[count_cols].astype("int64")
-    return out
 
 
 def _logo_table(
-    edges: ir.Table,
+    spans: ir.Table,
     *,
+    disjoint: bool,
     freq: str,
     as_of: pd.Timestamp,
     attrs: ir.Table | None,
     by_cols: list[str],
 ) -> pd.DataFrame:
-    last = _last_period(as_of, freq)
-    (flows,) = _logo_parts(edges, freq=freq, last=last, attrs=attrs, by_cols=by_cols)
-    agg = engine.execute(flows)
-    grid = _grid(agg, by_cols, freq, as_of, _LOGO_METRICS)
-    return _finish_logo(grid, by_cols)
+    flows = states.logo_flows(
+        states.edges(spans, disjoint=disjoint),
+        freq=freq,
+        last=periods.last_complete_period(as_of, freq),
+        attrs=attrs,
+        by_cols=by_cols,
+    )
+    return _logo_frame(engine.execute(flows), by_cols, freq, as_of)
 
 
 # --------------------------------------------------------------------------------
@@ -368,11 +84,11 @@ def _logo_table(
 # --------------------------------------------------------------------------------
 @share_docs
 def customer_churn(
-    data: Any,
+    data: DataLike,
     *,
-    by: str | Sequence[str] | None = None,
-    freq: str = "M",
-    as_of: Any = None,
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
 ) -> pd.DataFrame:
     """Customer (logo) churn per period, from subscriptions.
 
@@ -461,22 +177,22 @@ def customer_churn(
     ds, by_cols, attrs, as_of = _setup(
         data, "subscriptions", by=by, freq=freq, as_of=as_of
     )
-    spans = _live(
+    spans = states.live(
         states.subscription_intervals(ds.subscriptions), periods.cutoff(as_of)
     )
     return _logo_table(
-        _edges(spans), freq=freq, as_of=as_of, attrs=attrs, by_cols=by_cols
+        spans, disjoint=False, freq=freq, as_of=as_of, attrs=attrs, by_cols=by_cols
     )
 
 
 @share_docs
 def order_churn(
-    data: Any,
+    data: DataLike,
     *,
-    by: str | Sequence[str] | None = None,
-    freq: str = "M",
-    as_of: Any = None,
-    inactivity_days: int = 90,
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+    inactivity_days: int = periods.DEFAULT_INACTIVITY_DAYS,
 ) -> pd.DataFrame:
     """Non-contractual customer churn per period, from orders.
 
@@ -546,14 +262,15 @@ def order_churn(
     90
     """
     freq = periods.check_freq(freq)
-    days = _check_days(inactivity_days)
+    days = periods.check_days(inactivity_days)
     ds, by_cols, attrs, as_of = _setup(data, "orders", by=by, freq=freq, as_of=as_of)
-    buys = _thin_purchases(contract.purchases(ds), days)
-    spells = _live(
-        states.order_intervals(buys, inactivity_days=days), periods.cutoff(as_of)
+    spells = states.live(
+        states.activity_spells(contract.purchases(ds), inactivity_days=days),
+        periods.cutoff(as_of),
     )
     out = _logo_table(
-        _spell_edges(spells),
+        spells,
+        disjoint=True,
         freq=freq,
         as_of=as_of,
         attrs=attrs,
@@ -566,11 +283,11 @@ def order_churn(
 
 @share_docs
 def crr(
-    data: Any,
+    data: DataLike,
     *,
-    by: str | Sequence[str] | None = None,
-    freq: str = "M",
-    as_of: Any = None,
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
 ) -> pd.DataFrame:
     """Customer retention rate CRR = (E - N) / S per period.
 
@@ -611,19 +328,13 @@ def crr(
     df = customer_churn(data, by=by, freq=freq, as_of=as_of)
     cols = [
         "period",
-        *_by_list(by),
+        *by_list(by),
         "customers_start",
         "customers_new",
         "customers_end",
         "crr",
     ]
     return df[cols]
-
-
-def _by_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 def wilson_interval(
@@ -721,11 +432,11 @@ _CONVENTIONS = [
 
 
 def churn_conventions(
-    data: Any,
+    data: DataLike,
     *,
-    period: Any,
-    freq: str = "M",
-    by: str | Sequence[str] | None = None,
+    period: PeriodLike | None = None,
+    freq: Freq = "M",
+    by: ByLike = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """One period's customer churn under every published convention, side by side.
@@ -734,9 +445,7 @@ def churn_conventions(
     ----------
     data : Dataset, DataFrame, path or ibis.Table
         Subscriptions (see :func:`customer_churn`).
-    period : str or date-like
-        The period: ``"2026-10"`` for a month, or any day inside the period
-        (``"2026-10-01"``; with ``freq="Q"`` any day of the quarter).
+    {period}
     freq : {"D", "W", "M", "Q", "Y"}, default "M"
         Period unit.
     by : str or list of str, optional
@@ -791,10 +500,14 @@ def churn_conventions(
     True
     """
     freq = periods.check_freq(freq)
-    start = _parse_period(period, freq)
-    end = periods.period_end(start, freq)
-    as_of = end - pd.Timedelta(days=1)
     ds = contract.as_dataset(data, "subscriptions")
+    if period is None:
+        period = periods.last_complete_period(
+            periods.as_of_for(ds, "subscriptions", freq=freq), freq
+        )
+    span = periods.parse_period(period, freq=freq)
+    start, end = span.start, span.end
+    as_of = span.as_of
     latest = ds.latest("subscriptions")
     if latest is None or pd.Timestamp(latest) < start:
         raise ParameterError(
@@ -802,7 +515,7 @@ def churn_conventions(
             f"{latest}); choose a period the data covers."
         )
     monthly = customer_churn(ds, by=by, freq=freq, as_of=as_of)
-    by_cols = _by_list(by)
+    by_cols = by_list(by)
     row = monthly[monthly["period"] == start]
     if row.empty:
         raise ParameterError(
@@ -831,14 +544,6 @@ def churn_conventions(
     out["_o"] = out["convention"].map(order)
     out = out.sort_values([*by_cols, "_o"], kind="stable").drop(columns="_o")
     return out.reset_index(drop=True)
-
-
-def _parse_period(period: Any, freq: str) -> pd.Timestamp:
-    if isinstance(period, str) and len(period.strip()) == 7:
-        day = periods.parse_month(period.strip(), name="period")
-    else:
-        day = periods.parse_date(period, name="period")
-    return periods.period_start(day, freq)
 
 
 def _convention_rows(
@@ -890,7 +595,7 @@ def _convention_rows(
     if name == "sum of daily churn":
         rate_v = row["d_rate"].astype("float64").where(s > 0)
     else:
-        rate_v = _ratio(num.reset_index(drop=True), den.reset_index(drop=True))
+        rate_v = ratio(num.reset_index(drop=True), den.reset_index(drop=True))
         rate_v.index = row.index
     lo, hi = wilson_interval(num, den, alpha=alpha)
     frame = row[["period", *by_cols]].copy()

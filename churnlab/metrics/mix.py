@@ -41,7 +41,7 @@ def rate_change_decomposition(
         Segment column.
     numerator, denominator : str
         Columns whose ratio is the rate (``customers_churned`` over
-        ``customers_start``; for NRR, retained MRR over ``start_mrr``).
+        ``customers_start``; for NRR, retained MRR over ``mrr_start``).
     period : str
         Period column.
     before, after : period values, optional

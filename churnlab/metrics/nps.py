@@ -5,17 +5,16 @@ Public names: ``nps``, ``churn_reasons``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import ibis
 import pandas as pd
 from ibis import _
 
 from churnlab import engine, periods, states
 from churnlab._docs import share_docs
+from churnlab._frames import COUNT, attach, ratio
+from churnlab._types import ByLike, DataLike, DateLike, Freq
 from churnlab.errors import ParameterError
-from churnlab.metrics.churn import _COUNT, _attach, _last_period, _ratio, _setup
+from churnlab.metrics.churn import _setup
 from churnlab.metrics.revenue import _movement_rows
 
 __all__ = ["nps", "churn_reasons"]
@@ -26,11 +25,11 @@ NO_REASON = "(no reason given)"
 
 @share_docs
 def nps(
-    data: Any,
+    data: DataLike,
     *,
-    by: str | Sequence[str] | None = None,
-    freq: str = "M",
-    as_of: Any = None,
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
 ) -> pd.DataFrame:
     """Net Promoter Score per period: promoters, passives, detractors and score.
 
@@ -73,17 +72,17 @@ def nps(
     """
     freq = periods.check_freq(freq)
     ds, by_cols, attrs, as_of = _setup(data, "nps", by=by, freq=freq, as_of=as_of)
-    last = ibis.literal(_last_period(as_of, freq), "timestamp")
+    last = ibis.literal(periods.last_complete_period(as_of, freq), "timestamp")
     keys = ["period", *by_cols]
-    rows = _attach(ds.nps, attrs, by_cols).mutate(period=periods.truncate(_.at, freq))
+    rows = attach(ds.nps, attrs, by_cols).mutate(period=periods.truncate(_.at, freq))
     expr = (
         rows.filter(_.period <= last)
         .group_by(keys)
         .agg(
             responses=_.count(),
-            promoters=(_.score >= 9).cast(_COUNT).sum(),
-            passives=((_.score >= 7) & (_.score <= 8)).cast(_COUNT).sum(),
-            detractors=(_.score <= 6).cast(_COUNT).sum(),
+            promoters=(_.score >= 9).cast(COUNT).sum(),
+            passives=((_.score >= 7) & (_.score <= 8)).cast(COUNT).sum(),
+            detractors=(_.score <= 6).cast(COUNT).sum(),
         )
     )
     out = engine.execute(expr)
@@ -91,9 +90,9 @@ def nps(
     out = out.sort_values([*by_cols, "period"], kind="stable").reset_index(drop=True)
     for col in ("responses", "promoters", "passives", "detractors"):
         out[col] = out[col].astype("int64")
-    out["promoter_share"] = _ratio(out["promoters"], out["responses"])
-    out["passive_share"] = _ratio(out["passives"], out["responses"])
-    out["detractor_share"] = _ratio(out["detractors"], out["responses"])
+    out["promoter_share"] = ratio(out["promoters"], out["responses"])
+    out["passive_share"] = ratio(out["passives"], out["responses"])
+    out["detractor_share"] = ratio(out["detractors"], out["responses"])
     out["nps"] = out["promoter_share"] - out["detractor_share"]
     return out[
         [
@@ -112,11 +111,11 @@ def nps(
 
 @share_docs
 def churn_reasons(
-    data: Any,
+    data: DataLike,
     *,
-    by: str | Sequence[str] | None = None,
-    freq: str = "M",
-    as_of: Any = None,
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
     match_days: int = 31,
 ) -> pd.DataFrame:
     """Why customers leave: churned customers and churned MRR by reason.
@@ -193,7 +192,7 @@ def churn_reasons(
         attrs=attrs,
         by_cols=by_cols,
     )
-    last = ibis.literal(_last_period(as_of, freq), "timestamp")
+    last = ibis.literal(periods.last_complete_period(as_of, freq), "timestamp")
     churns = rows.filter((_.movement == "churn") & (_.period <= last)).select(
         "customer_id",
         "period",
@@ -246,11 +245,11 @@ def churn_reasons(
     else:
         grp = out.groupby("period")
     out["customers_churned_total"] = grp["customers_churned"].transform("sum")
-    out["customer_share"] = _ratio(
+    out["customer_share"] = ratio(
         out["customers_churned"], out["customers_churned_total"]
     )
     out["churned_mrr_total"] = grp["churned_mrr"].transform("sum")
-    out["mrr_share"] = _ratio(out["churned_mrr"], out["churned_mrr_total"])
+    out["mrr_share"] = ratio(out["churned_mrr"], out["churned_mrr_total"])
     out = out.sort_values(
         [*by_cols, "period", "churned_mrr", "reason"],
         ascending=[*([True] * len(by_cols)), True, False, True],

@@ -1,62 +1,290 @@
-"""Order (non-contractual) metrics: repeat rate, AOV, purchase frequency, order LTV.
+"""Order (non-contractual) metrics: revenue, repeat rate, AOV, frequency, order LTV.
 
-Public names: ``order_metrics``.
+Public names: ``order_metrics``, ``order_revenue``, ``repeat_rate``.
 
-Built on the same activity rule as :func:`churnlab.order_churn` (a customer is
-active while their latest purchase is at most ``inactivity_days`` old) and
-computed in one query: per customer and period the orders and revenue, a
-running count of each customer's orders for the repeat rate, and the order
-spells of :mod:`churnlab.states` for churn.
+One definition each, which every consumer (the reports, the sales KPIs) calls:
+
+* **Revenue** of period P is the amount of the purchases placed in P; refunds
+  are not purchases and are excluded (Shopify's gross sales), reported beside
+  it as ``refunds`` (dated when refunded) with ``revenue_net = revenue -
+  refunds``. ``revenue_new`` is the revenue of the customers whose first
+  purchase is in P; ``revenue_new_share = revenue_new / revenue``.
+  (:func:`order_revenue`)
+* **Repeat rate** of P is the share of P's ordering customers who had bought
+  before P: ``repeat_rate = customers_repeat / customers_ordering``.
+  (:func:`repeat_rate`)
+* **Churn** is :func:`churnlab.order_churn` under the same inactivity window,
+  through the package's one logo-flow computation
+  (:func:`churnlab.states.logo_flows`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 from ibis import _
 
 from churnlab import contract, engine, periods, states
 from churnlab._docs import share_docs
-from churnlab.metrics.churn import (
-    _COUNT,
-    _LOGO_METRICS,
-    _attach,
-    _check_days,
-    _finish_logo,
-    _grid,
-    _last_period,
-    _live,
-    _logo_parts,
-    _ratio,
-    _setup,
-    _spell_edges,
-    _stack,
-    _thin_purchases,
-)
+from churnlab._frames import COUNT, attach, grid, ratio, stack
+from churnlab._types import ByLike, DataLike, DateLike, Freq
+from churnlab.metrics.churn import _setup
+from churnlab.metrics.revenue import _gross_margin
 
-__all__ = ["order_metrics"]
+__all__ = ["order_metrics", "order_revenue", "repeat_rate"]
 
 _ORDER_METRICS = {
-    "orders": _COUNT,
+    "orders": COUNT,
     "revenue": "float64",
-    "customers_ordering": _COUNT,
-    "customers_first_order": _COUNT,
+    "refunds": "float64",
+    "customers_ordering": COUNT,
+    "customers_first_order": COUNT,
+    "customers_repeat": COUNT,
     "revenue_new": "float64",
-    "customers_repeat": _COUNT,
 }
+
+_REVENUE_COLUMNS = [
+    "orders",
+    "revenue",
+    "refunds",
+    "revenue_net",
+    "customers_ordering",
+    "customers_first_order",
+    "revenue_new",
+    "revenue_existing",
+    "revenue_new_share",
+]
+_REPEAT_COLUMNS = ["customers_ordering", "customers_repeat", "repeat_rate"]
+
+
+def _order_flows(
+    orders: ir.Table,
+    *,
+    freq: str,
+    cutoff: pd.Timestamp,
+    last: pd.Timestamp,
+    attrs: ir.Table | None,
+    by_cols: list[str],
+) -> ir.Table:
+    """Per period (and group): orders, gross revenue, refunds, customer counts."""
+    known = orders.filter(_.ordered_at < ibis.literal(cutoff, "timestamp"))
+    buy = ~known.is_refund
+    has_id = "order_id" in known.columns
+    per_cp = known.mutate(period=periods.truncate(_.ordered_at, freq)).group_by(
+        ["customer_id", "period"]
+    )
+    per_cp = per_cp.agg(
+        n=(
+            ibis.ifelse(buy, known.order_id, ibis.null()).nunique()
+            if has_id
+            else buy.cast(COUNT).sum()
+        ).cast(COUNT),
+        gross=ibis.ifelse(buy, known.amount, 0.0).sum(),
+        refunded=ibis.ifelse(buy, 0.0, known.amount.abs()).sum(),
+    )
+    per_cp = per_cp.mutate(
+        first=ibis.ifelse(_.n > 0, _.period, ibis.null("timestamp"))
+        .min()
+        .over(ibis.window(group_by="customer_id"))
+    )
+    per_cp = attach(per_cp, attrs, by_cols)
+    bought = per_cp.n > 0
+    return (
+        per_cp.filter(_.period <= ibis.literal(last, "timestamp"))
+        .group_by(["period", *by_cols])
+        .agg(
+            orders=_.n.sum(),
+            revenue=_.gross.sum(),
+            refunds=_.refunded.sum(),
+            customers_ordering=bought.cast(COUNT).sum(),
+            customers_first_order=(bought & (_.period == _.first)).cast(COUNT).sum(),
+            customers_repeat=(bought & (_.first < _.period)).cast(COUNT).sum(),
+            revenue_new=ibis.ifelse(_.period == _.first, _.gross, 0.0).sum(),
+        )
+    )
+
+
+def _finish_orders(g: pd.DataFrame, by_cols: list[str]) -> pd.DataFrame:
+    out = g[["period", *by_cols]].copy()
+    for col in ("orders", "revenue", "refunds"):
+        out[col] = g[col]
+    out["revenue_net"] = g["revenue"] - g["refunds"]
+    for col in ("customers_ordering", "customers_first_order", "revenue_new"):
+        out[col] = g[col]
+    out["revenue_existing"] = out["revenue"] - out["revenue_new"]
+    out["revenue_new_share"] = ratio(out["revenue_new"], out["revenue"])
+    out["customers_repeat"] = g["customers_repeat"]
+    out["repeat_rate"] = ratio(out["customers_repeat"], out["customers_ordering"])
+    return out
+
+
+def _orders_table(
+    data: DataLike,
+    *,
+    by: ByLike,
+    freq: str,
+    as_of: DateLike | None,
+    inactivity_days: int | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """One query: order flows, plus logo flows when ``inactivity_days`` is given."""
+    freq = periods.check_freq(freq)
+    ds, by_cols, attrs, as_of = _setup(data, "orders", by=by, freq=freq, as_of=as_of)
+    cutoff = periods.cutoff(as_of)
+    last = periods.last_complete_period(as_of, freq)
+    keys = ["period", *by_cols]
+    parts = [
+        _order_flows(
+            ds.orders, freq=freq, cutoff=cutoff, last=last, attrs=attrs, by_cols=by_cols
+        )
+    ]
+    metrics = dict(_ORDER_METRICS)
+    if inactivity_days is not None:
+        spells = states.live(
+            states.activity_spells(
+                contract.purchases(ds), inactivity_days=inactivity_days
+            ),
+            cutoff,
+        )
+        parts.append(
+            states.logo_flows(
+                states.edges(spells, disjoint=True),
+                freq=freq,
+                last=last,
+                attrs=attrs,
+                by_cols=by_cols,
+            )
+        )
+        metrics.update(states.LOGO_FLOWS)
+    g = grid(engine.execute(stack(parts, keys, metrics)), by_cols, freq, as_of, metrics)
+    out = _finish_orders(g, by_cols)
+    if inactivity_days is not None:
+        logo = states.logo_counts(g, by_cols)
+        for col in ("customers_start", "customers_churned", "churn_rate"):
+            out[col] = logo[col]
+    return out, by_cols
+
+
+@share_docs
+def order_revenue(
+    data: DataLike,
+    *,
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Order revenue per period, split new vs existing customers; refunds beside it.
+
+    Parameters
+    ----------
+    data : Dataset, DataFrame, path or ibis.Table
+        Orders with ``customer_id, ordered_at, amount`` and optional
+        ``order_id`` and ``is_refund``, or a Dataset holding them.
+    {by}
+    {freq}
+    {as_of}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period (and ``by`` group): ``orders``, ``revenue``,
+        ``refunds``, ``revenue_net``, ``customers_ordering``,
+        ``customers_first_order``, ``revenue_new``, ``revenue_existing``,
+        ``revenue_new_share``.
+
+    Notes
+    -----
+    **Definition.** ``orders`` = distinct purchase orders placed in P (rows
+    when there is no ``order_id``); ``revenue`` = their amounts; ``refunds`` =
+    the refunds dated in P (positive amounts); *new* customers placed their
+    first ever purchase in P.
+
+    **Formula.** ``revenue_new`` = the revenue of new customers;
+    ``revenue_existing = revenue - revenue_new``; ``revenue_new_share =
+    revenue_new / revenue``; ``revenue_net = revenue - refunds``.
+
+    **Convention.** Revenue is gross sales: refunds are not purchases, so they
+    are excluded from ``revenue`` (and from activity) rather than netted. A
+    refund usually lands in a later period than its order, and netting it there
+    would push a period's revenue, and its new-customer share, below zero or
+    above one. The refunds are not hidden: ``refunds`` and ``revenue_net`` sit
+    beside ``revenue``.
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> r = cl.order_revenue(cl.sample_dataset())
+    >>> last = r.iloc[-1]
+    >>> bool(abs(last.revenue_net - (last.revenue - last.refunds)) < 1e-6)
+    True
+    """
+    out, by_cols = _orders_table(
+        data, by=by, freq=freq, as_of=as_of, inactivity_days=None
+    )
+    return out[["period", *by_cols, *_REVENUE_COLUMNS]]
+
+
+@share_docs
+def repeat_rate(
+    data: DataLike,
+    *,
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Repeat (returning) customer rate per period.
+
+    Parameters
+    ----------
+    data : Dataset, DataFrame, path or ibis.Table
+        Orders (see :func:`order_revenue`).
+    {by}
+    {freq}
+    {as_of}
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period``, by-columns, ``customers_ordering``, ``customers_repeat``,
+        ``repeat_rate``.
+
+    Notes
+    -----
+    **Definition.** A *repeat* customer of period P purchased in P and had
+    purchased before P.start; the others who purchased in P are first-time
+    buyers (``customers_first_order`` in :func:`order_revenue`).
+
+    **Formula.** ``repeat_rate = customers_repeat / customers_ordering``.
+
+    **Convention.** Shopify's returning-customer rate, by period: the
+    denominator is the customers who paid in P. A first-time buyer who orders
+    twice in P is not a repeat customer of P (they are next period, if they
+    buy again), so ``customers_repeat + customers_first_order =
+    customers_ordering`` and the repeat share matches the revenue split new vs
+    existing of :func:`order_revenue`.
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> r = cl.repeat_rate(cl.sample_dataset())
+    >>> bool(((r["repeat_rate"] >= 0) & (r["repeat_rate"] <= 1)).all())
+    True
+    """
+    out, by_cols = _orders_table(
+        data, by=by, freq=freq, as_of=as_of, inactivity_days=None
+    )
+    return out[["period", *by_cols, *_REPEAT_COLUMNS]]
 
 
 @share_docs
 def order_metrics(
-    data: Any,
+    data: DataLike,
     *,
-    by: str | Sequence[str] | None = None,
-    freq: str = "M",
-    as_of: Any = None,
-    inactivity_days: int = 90,
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+    inactivity_days: int = periods.DEFAULT_INACTIVITY_DAYS,
+    gross_margin: float | None = None,
 ) -> pd.DataFrame:
     """Order KPIs per period: revenue new vs existing, repeat rate, AOV, LTV.
 
@@ -64,46 +292,41 @@ def order_metrics(
     ----------
     data : Dataset, DataFrame, path or ibis.Table
         Orders with ``customer_id, ordered_at, amount`` and optional
-        ``order_id`` (rows sharing an ``order_id`` are lines of one order), or a
-        Dataset holding them. Refunds are excluded with a
-        :class:`~churnlab.ChurnlabWarning` giving their count.
+        ``order_id`` (rows sharing an ``order_id`` are lines of one order) and
+        ``is_refund``, or a Dataset holding them. Refunds never make a customer
+        active and are not revenue (a :class:`~churnlab.ChurnlabWarning` gives
+        their count); ``refunds`` reports them.
     {by}
     {freq}
     {as_of}
     {inactivity_days}
+    {gross_margin}
 
     Returns
     -------
     pandas.DataFrame
-        One row per period (and ``by`` group): ``orders``, ``revenue``,
-        ``customers_ordering``, ``customers_first_order``, ``revenue_new``,
-        ``revenue_existing``, ``revenue_new_share``, ``customers_repeat``,
-        ``repeat_rate``, ``aov``, ``purchase_frequency``, ``customers_start``,
-        ``customers_churned``, ``churn_rate``, ``lifetime_periods``, ``ltv``,
-        ``inactivity_days``.
+        One row per period (and ``by`` group): the columns of
+        :func:`order_revenue`, then ``customers_repeat``, ``repeat_rate``
+        (:func:`repeat_rate`), ``aov``, ``purchase_frequency``,
+        ``revenue_per_customer``, ``customers_start``, ``customers_churned``,
+        ``churn_rate``, ``lifetime_periods``, ``gross_margin``,
+        ``gross_margin_assumed``, ``ltv``, ``inactivity_days``.
 
     Notes
     -----
-    **Definition.** For period P: ``orders`` = distinct orders placed in P
-    (rows when there is no ``order_id``); ``revenue`` = their amounts;
-    ``customers_ordering`` = customers with an order in P, of whom
-    ``customers_first_order`` placed their first ever order in P (their revenue
-    is ``revenue_new``) and ``customers_repeat`` had placed at least two orders
-    by the end of P. Churn is :func:`churnlab.order_churn` under the same
-    window.
+    **Definition.** Revenue and the repeat rate as in :func:`order_revenue`
+    and :func:`repeat_rate`; churn is :func:`churnlab.order_churn` under the
+    same window.
 
-    **Formula.** ``revenue_new_share = revenue_new / revenue``;
-    ``repeat_rate = customers_repeat / customers_ordering``;
-    ``aov = revenue / orders``; ``purchase_frequency = orders /
-    customers_ordering`` (orders per ordering customer per period);
+    **Formula.** ``aov = revenue / orders``; ``purchase_frequency =
+    orders / customers_ordering`` (orders per ordering customer per period);
+    ``revenue_per_customer = revenue / customers_ordering``;
     ``lifetime_periods = 1 / churn_rate``;
-    ``ltv = aov x purchase_frequency x lifetime_periods``.
+    ``ltv = revenue_per_customer x gross_margin x lifetime_periods``.
 
-    **Convention.** The repeat rate is Shopify's returning-customer rate: among
-    the customers who ordered in P, the share with more than one order to date
-    (a first-time buyer who orders twice in P counts). Revenue is gross
-    purchases; refunds are excluded, not netted. The LTV is the simple one:
-    it assumes this period's order value, frequency and churn hold for life.
+    **Convention.** The LTV is the simple one: it assumes this
+    period's revenue per customer and churn hold for life, and applies no
+    margin unless one is given (``gross_margin_assumed``).
 
     Examples
     --------
@@ -118,72 +341,24 @@ def order_metrics(
     >>> bool(0 <= last.repeat_rate <= 1)
     True
     """
-    freq = periods.check_freq(freq)
-    days = _check_days(inactivity_days)
-    ds, by_cols, attrs, as_of = _setup(data, "orders", by=by, freq=freq, as_of=as_of)
-    cutoff = periods.cutoff(as_of)
-    last = _last_period(as_of, freq)
-    cut = ibis.literal(cutoff, "timestamp")
-    buys = contract.purchases(ds).filter(_.ordered_at < cut)
-    spells = states.order_intervals(_thin_purchases(buys, days), inactivity_days=days)
-    keys = ["period", *by_cols]
-    spells = _live(spells, cutoff)
-    parts = _logo_parts(
-        _spell_edges(spells), freq=freq, last=last, attrs=attrs, by_cols=by_cols
+    days = periods.check_days(inactivity_days)
+    gm, assumed = _gross_margin(gross_margin, None)
+    out, by_cols = _orders_table(
+        data, by=by, freq=freq, as_of=as_of, inactivity_days=days
     )
-    has_id = "order_id" in buys.columns
-    per_cp = (
-        buys.mutate(period=periods.truncate(_.ordered_at, freq))
-        .group_by(["customer_id", "period"])
-        .agg(
-            n=(_.order_id.nunique() if has_id else _.count()).cast(_COUNT),
-            rev=_.amount.sum(),
-        )
-    )
-    w = ibis.window(
-        group_by="customer_id", order_by="period", preceding=None, following=0
-    )
-    per_cp = per_cp.mutate(
-        to_date=_.n.sum().over(w),
-        first=_.period.min().over(ibis.window(group_by="customer_id")),
-    )
-    per_cp = _attach(per_cp, attrs, by_cols)
-    orders_part = (
-        per_cp.filter(_.period <= ibis.literal(last, "timestamp"))
-        .group_by(keys)
-        .agg(
-            orders=_.n.sum(),
-            revenue=_.rev.sum(),
-            customers_ordering=_.count(),
-            customers_first_order=(_.period == _.first).cast(_COUNT).sum(),
-            revenue_new=ibis.ifelse(_.period == _.first, _.rev, 0.0).sum(),
-            customers_repeat=(_.to_date >= 2).cast(_COUNT).sum(),
-        )
-    )
-    metrics = {**_LOGO_METRICS, **_ORDER_METRICS}
-    agg = engine.execute(_stack([*parts, orders_part], keys, metrics))
-    g = _grid(agg, by_cols, freq, as_of, metrics)
-    logo = _finish_logo(g, by_cols)
-    out = g[["period", *by_cols]].copy()
-    for col in (
-        "orders",
-        "revenue",
-        "customers_ordering",
-        "customers_first_order",
-        "revenue_new",
-    ):
-        out[col] = g[col]
-    out["revenue_existing"] = g["revenue"] - g["revenue_new"]
-    out["revenue_new_share"] = _ratio(g["revenue_new"], g["revenue"])
-    out["customers_repeat"] = g["customers_repeat"]
-    out["repeat_rate"] = _ratio(g["customers_repeat"], g["customers_ordering"])
-    out["aov"] = _ratio(g["revenue"], g["orders"])
-    out["purchase_frequency"] = _ratio(g["orders"], g["customers_ordering"])
-    out["customers_start"] = logo["customers_start"]
-    out["customers_churned"] = logo["customers_churned"]
-    out["churn_rate"] = logo["churn_rate"]
-    out["lifetime_periods"] = _ratio(pd.Series(1.0, index=out.index), out["churn_rate"])
-    out["ltv"] = out["aov"] * out["purchase_frequency"] * out["lifetime_periods"]
+    logo = out[["customers_start", "customers_churned", "churn_rate"]]
+    out = out[
+        ["period", *by_cols, *_REVENUE_COLUMNS, "customers_repeat", "repeat_rate"]
+    ]
+    out = out.copy()
+    out["aov"] = ratio(out["revenue"], out["orders"])
+    out["purchase_frequency"] = ratio(out["orders"], out["customers_ordering"])
+    out["revenue_per_customer"] = ratio(out["revenue"], out["customers_ordering"])
+    out[list(logo.columns)] = logo
+    out["lifetime_periods"] = ratio(1.0, out["churn_rate"])
+    out["gross_margin"] = gm
+    out["gross_margin_assumed"] = assumed
+    out["ltv"] = out["revenue_per_customer"] * gm * out["lifetime_periods"]
     out["inactivity_days"] = days
     out.attrs["inactivity_days"] = days
     return out

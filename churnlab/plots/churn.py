@@ -18,6 +18,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from churnlab._docs import share_docs
+from churnlab._frames import by_list
 from churnlab.errors import ParameterError
 from churnlab.plots._style import PALETTE, caption, money, new_axes, percent_axis
 
@@ -50,12 +51,6 @@ def _date_axis(ax: Axes) -> Axes:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return ax
-
-
-def _by_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 def _group_label(frame: pd.DataFrame, by: list[str]) -> pd.Series:
@@ -115,7 +110,7 @@ def churn_rate(
             f"rate={rate!r} is not a column of the frame; use one of "
             f"{', '.join(c for c in _RATE_LABELS if c in frame.columns)}."
         )
-    cols = _by_list(by)
+    cols = by_list(by)
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise ParameterError(f"by={missing[0]!r} is not a column of the frame.")

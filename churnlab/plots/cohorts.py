@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from churnlab._docs import share_docs
-from churnlab.cohorts import _keys, _kind_of, cohort_average, cohort_matrix
+from churnlab.cohorts import cohort_average, cohort_keys, cohort_kind, cohort_matrix
 from churnlab.errors import ParameterError
 from churnlab.plots import _style
 
@@ -125,7 +125,7 @@ def cohort_heatmap(
     matrix = _matrix(table, values)
     attrs = {**table.attrs, **matrix.attrs}
     kind = attrs.get("kind") or (
-        _kind_of(table) if "period_number" in table.columns else "logo"
+        cohort_kind(table) if "period_number" in table.columns else "logo"
     )
     freq = attrs.get("freq", "M")
     is_rate = attrs.get("values", "retention") == "retention"
@@ -251,10 +251,10 @@ def retention_curves(
             "retention_curves draws a long frame from cohort_table() or "
             "cohort_average(), with a period_number column."
         )
-    kind = _kind_of(table)
+    kind = cohort_kind(table)
     rate = "ltv" if kind == "ltv" else "retention"
     freq = table.attrs.get("freq", "M")
-    keys = _keys(table)
+    keys = cohort_keys(table)
     ax = _style.new_axes(ax, figsize=(8, 4.5))
     if keys:
         curves = cohort_average(table) if "cohort" in table.columns else table

@@ -19,6 +19,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from churnlab._docs import share_docs
+from churnlab._frames import by_list
 from churnlab.errors import ParameterError
 from churnlab.plots._style import (
     PALETTE,
@@ -28,16 +29,16 @@ from churnlab.plots._style import (
     new_axes,
     percent_axis,
 )
-from churnlab.plots.churn import _MARKERS, _by_list, _date_axis, _group_label, _unit
+from churnlab.plots.churn import _MARKERS, _date_axis, _group_label, _unit
 
 __all__ = ["mrr_bridge", "revenue_retention"]
 
 _STEPS = (
-    ("new", "New", 1),
-    ("expansion", "Expansion", 1),
-    ("reactivation", "Reactivation", 1),
-    ("contraction", "Contraction", -1),
-    ("churn", "Churn", -1),
+    ("mrr_new", "New", 1),
+    ("mrr_expansion", "Expansion", 1),
+    ("mrr_reactivation", "Reactivation", 1),
+    ("mrr_contraction", "Contraction", -1),
+    ("mrr_churn", "Churn", -1),
 )
 
 
@@ -103,13 +104,13 @@ def mrr_bridge(
         raise ParameterError("The frame has no periods to draw.")
     per = (
         rows.groupby("period", as_index=False)[
-            ["start_mrr", "end_mrr", *[s[0] for s in _STEPS]]
+            ["mrr_start", "mrr_end", *[s[0] for s in _STEPS]]
         ]
         .sum()
         .sort_values("period")
     )
-    start = float(per["start_mrr"].iloc[0])
-    end = float(per["end_mrr"].iloc[-1])
+    start = float(per["mrr_start"].iloc[0])
+    end = float(per["mrr_end"].iloc[-1])
     ax = new_axes(ax, figsize=(9, 4.5))
     colors = sns.color_palette(PALETTE)
     gain, loss, total = colors[0], colors[1], "0.6"
@@ -209,7 +210,7 @@ def revenue_retention(
             "The frame has neither an 'nrr' nor a 'grr' column; pass "
             "what cl.revenue_metrics() returned."
         )
-    cols = _by_list(by)
+    cols = by_list(by)
     ax = new_axes(ax)
     unit = _unit(frame["period"])
     data = frame.assign(period=pd.to_datetime(frame["period"]))

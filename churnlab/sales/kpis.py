@@ -324,13 +324,13 @@ def _customer_kpis(c: _Ctx, w: _Window, out: dict[str, list[_Row]]) -> None:
     n = c.series_row("nrr", cl.nrr, w)
     out["nrr"] = (
         [_Row(inputs="nrr", note=n)] if isinstance(n, str)
-        else [_rate(n["mrr_retained"], n["start_mrr"],
-                    "nrr: mrr_retained / start_mrr")]
+        else [_rate(n["mrr_retained"], n["mrr_start"],
+                    "nrr: mrr_retained / mrr_start")]
     )  # fmt: skip
     a = c.series_row("arpa", cl.arpa, w)
     out["arpa"] = (
         [_Row(inputs="arpa", note=a)] if isinstance(a, str)
-        else [_rate(a["end_mrr"], a["customers_end"], "arpa: end_mrr / customers_end")]
+        else [_rate(a["mrr_end"], a["customers_end"], "arpa: mrr_end / customers_end")]
     )  # fmt: skip
     out["ltv_saas"] = [_ltv_saas(c, w)]
     mv = c.series_row("mrr_movements", cl.mrr_movements, w)
@@ -338,8 +338,8 @@ def _customer_kpis(c: _Ctx, w: _Window, out: dict[str, list[_Row]]) -> None:
         out["acv_mrr"] = [_Row(inputs="mrr_movements", note=str(mv))]
     else:
         out["acv_mrr"] = [
-            _rate(12.0 * mv["new"], ch["customers_new"],
-                  "12 × mrr_movements: new / customer_churn: customers_new")
+            _rate(12.0 * mv["mrr_new"], ch["customers_new"],
+                  "12 × mrr_movements: mrr_new / customer_churn: customers_new")
         ]  # fmt: skip
 
 
@@ -351,6 +351,8 @@ def _ltv_saas(c: _Ctx, w: _Window) -> _Row:
     gm = c.params.get("gross_margin")
     if gm is None:
         default = sig[name].default
+        if default is None:  # None = not applied: churnlab.metrics.revenue's default
+            from churnlab.metrics.revenue import DEFAULT_GROSS_MARGIN as default
         assumed = f"{name} = {default} (the default of churnlab.ltv)"
         r = c.series_row("ltv", cl.ltv, w)
     else:

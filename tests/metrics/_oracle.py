@@ -105,33 +105,33 @@ def mrr(
     for p, q in zip(spine["period"], spine["period_end"], strict=True):
         r = dict(
             period=p,
-            start_mrr=0,
-            new=0,
-            expansion=0,
-            contraction=0,
-            churn=0,
-            reactivation=0,
-            end_mrr=0,
+            mrr_start=0,
+            mrr_new=0,
+            mrr_expansion=0,
+            mrr_contraction=0,
+            mrr_churn=0,
+            mrr_reactivation=0,
+            mrr_end=0,
         )
         for c, g in live.groupby("customer_id"):
             a0, a1 = _active(g, p), _active(g, q)
             m0, m1 = _mrr(g, p), _mrr(g, q)
             first = g["start"].min()
-            r["start_mrr"] += m0
-            r["end_mrr"] += m1
+            r["mrr_start"] += m0
+            r["mrr_end"] += m1
             kind = None
             if not a0 and a1:
                 kind = "new" if p <= first < q else "reactivation"
-                r[kind] += m1
+                r[f"mrr_{kind}"] += m1
             elif a0 and not a1:
                 kind = "churn"
-                r["churn"] += m0
+                r["mrr_churn"] += m0
             elif a0 and a1 and m1 > m0:
                 kind = "expansion"
-                r["expansion"] += m1 - m0
+                r["mrr_expansion"] += m1 - m0
             elif a0 and a1 and m1 < m0:
                 kind = "contraction"
-                r["contraction"] += m0 - m1
+                r["mrr_contraction"] += m0 - m1
             if kind:
                 moves.append(
                     dict(
@@ -156,3 +156,56 @@ def order_spans(orders: pd.DataFrame, window_days: int) -> pd.DataFrame:
             "end": (buys["ordered_at"] + pd.Timedelta(days=window_days)).to_numpy(),
         }
     )
+
+
+# --------------------------------------------------------------------------------
+# the helper every consumer's test can use: the rule, applied by brute force
+# --------------------------------------------------------------------------------
+def active_customers(frame: pd.DataFrame, t: pd.Timestamp) -> set:
+    """Customers active at instant ``t``: some row has start < t <= end (or open).
+
+    ``frame`` holds ``customer_id, start, end`` (subscriptions, or
+    :func:`order_spans` of orders). Any consumer's customer count at a boundary
+    (sales customer counts, lifetimes at risk, ...) can be checked against it.
+    """
+    on = frame[
+        (frame["start"] < t)
+        & (frame["end"].isna() | (frame["end"] >= t))
+        & (frame["end"].isna() | (frame["end"] > frame["start"]))
+    ]
+    return set(on["customer_id"])
+
+
+def active_in_period(frame: pd.DataFrame, p: pd.Timestamp, q: pd.Timestamp) -> set:
+    """Customers active at some instant inside ``[p, q)``: the cohort rule.
+
+    Some non-empty row overlaps the period: start < q and (end null or end > p).
+    """
+    on = frame[
+        (frame["start"] < q)
+        & (frame["end"].isna() | (frame["end"] > p))
+        & (frame["end"].isna() | (frame["end"] > frame["start"]))
+    ]
+    return set(on["customer_id"])
+
+
+def cohorts(frame: pd.DataFrame, *, freq: str, as_of: str) -> pd.DataFrame:
+    """``cohort, period, customers_active`` by the rule (first-activity cohorts)."""
+    as_of = pd.Timestamp(as_of)
+    live = _intervals(frame, periods.cutoff(as_of))
+    if live.empty:
+        return pd.DataFrame(columns=["cohort", "period", "customers_active"])
+    first = live.groupby("customer_id")["start"].min()
+    cohort_of = periods.period_start(first, freq)
+    spine = periods.spine(live["start"].min(), as_of, freq)
+    rows = []
+    for p, q in zip(spine["period"], spine["period_end"], strict=True):
+        active = active_in_period(live, p, q)
+        for c in sorted(set(cohort_of)):
+            if c > p:
+                continue
+            members = set(cohort_of[cohort_of == c].index)
+            rows.append(
+                dict(cohort=c, period=p, customers_active=len(members & active))
+            )
+    return pd.DataFrame(rows)

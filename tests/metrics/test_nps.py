@@ -133,7 +133,7 @@ def test_sample_company():
     assert answered == pytest.approx(truth["response_share"], abs=0.05)
     mrr = cl.mrr_movements(ds, by="segment")
     total = reasons.groupby(["period", "segment"]).churned_mrr.sum()
-    churn = mrr.set_index(["period", "segment"]).churn
+    churn = mrr.set_index(["period", "segment"]).mrr_churn
     churn = churn[churn > 0]
     pd.testing.assert_series_equal(
         total.sort_index(), churn.sort_index(), check_names=False

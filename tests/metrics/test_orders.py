@@ -14,14 +14,14 @@ from churnlab.errors import ChurnlabWarning
 from tests.metrics.test_churn import ORDERS
 from tests.strategies import orders as order_frames
 
-# ORDERS (test_churn), refunds excluded, window 30 days:
+# ORDERS (test_churn), window 30 days; refund r1 (x, 27 Feb, 10) is not revenue:
 #   x: o1 = two lines 10 Jan (60 + 40), o2 25 Jan 50, o3 20 Mar 70
 #   y: o4 31 Jan 20     z: o5 5 Feb 30, o6 10 Feb 30     w: o7 1 Mar 10
-# January:  orders o1, o2, o4 = 3; revenue 60 + 40 + 50 + 20 = 170; buyers x, y, both
-#           first-time; x has 2 orders to date -> repeat 1 of 2
-# February: z's 2 orders, revenue 60, first-time, 2 to date -> repeat 1 of 1
+# January:  orders o1, o2, o4 = 3; gross 60 + 40 + 50 + 20 = 170; buyers x, y, both
+#           first-time, none bought before January -> repeat 0 of 2
+# February: z's 2 orders, revenue 60, first-time (new 60); x's refund 10 -> net 50
 # March:    o3 (x) 70 and o7 (w) 10; w first-time (10 new, 70 existing);
-#           x has 3 to date, w 1 -> repeat 1 of 2
+#           x bought before March -> repeat 1 of 2
 # Churn (test_churn): February 1 of 2 at the start, March 2 of 2
 EXPECTED = pd.DataFrame(
     {
@@ -30,24 +30,49 @@ EXPECTED = pd.DataFrame(
         ),
         "orders": [3, 2, 2, 0],
         "revenue": [170.0, 60, 80, 0],
+        "refunds": [0.0, 10, 0, 0],
+        "revenue_net": [170.0, 50, 80, 0],
         "customers_ordering": [2, 1, 2, 0],
         "customers_first_order": [2, 1, 1, 0],
         "revenue_new": [170.0, 60, 10, 0],
         "revenue_existing": [0.0, 0, 70, 0],
         "revenue_new_share": [1.0, 1.0, 10 / 80, np.nan],
-        "customers_repeat": [1, 1, 1, 0],
-        "repeat_rate": [0.5, 1.0, 0.5, np.nan],
+        "customers_repeat": [0, 0, 1, 0],
+        "repeat_rate": [0.0, 0.0, 0.5, np.nan],
         "aov": [170 / 3, 30.0, 40.0, np.nan],
         "purchase_frequency": [1.5, 2.0, 1.0, np.nan],
+        "revenue_per_customer": [85.0, 60.0, 40.0, np.nan],
         "customers_start": [0, 2, 2, 1],
         "customers_churned": [0, 1, 2, 1],
         "churn_rate": [np.nan, 0.5, 1.0, 1.0],
         "lifetime_periods": [np.nan, 2.0, 1.0, 1.0],
-        # aov x frequency x lifetime: Feb 30 x 2 x 2 = 120, Mar 40 x 1 x 1 = 40
+        "gross_margin": [1.0] * 4,
+        "gross_margin_assumed": [True] * 4,
+        # revenue per customer x lifetime: Feb 60 x 2 = 120, Mar 40 x 1 = 40
         "ltv": [np.nan, 120.0, 40.0, np.nan],
         "inactivity_days": [30, 30, 30, 30],
     }
 )
+
+
+def test_repeat_rate_and_revenue_are_the_order_metrics_columns():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChurnlabWarning)
+        full = cl.order_metrics(ORDERS, inactivity_days=30, as_of="2026-04-30")
+        rev = cl.order_revenue(ORDERS, as_of="2026-04-30")
+        rep = cl.repeat_rate(ORDERS, as_of="2026-04-30")
+    pd.testing.assert_frame_equal(rev, full[rev.columns], check_dtype=False)
+    pd.testing.assert_frame_equal(rep, full[rep.columns], check_dtype=False)
+
+
+def test_gross_margin_is_labelled():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChurnlabWarning)
+        got = cl.order_metrics(
+            ORDERS, inactivity_days=30, as_of="2026-04-30", gross_margin=0.5
+        )
+    assert not got.gross_margin_assumed.any()
+    assert got.ltv.iloc[1] == pytest.approx(60.0)
 
 
 def test_hand_case():
@@ -75,12 +100,22 @@ def test_properties(orders):
         return
     buys = orders[~orders.is_refund]
     assert got.orders.sum() == len(buys)
+    refunds = orders[orders.is_refund].amount.abs().sum()
     assert got.revenue.sum() == pytest.approx(buys.amount.sum())
+    assert got.revenue_net.sum() == pytest.approx(buys.amount.sum() - refunds)
     assert got.customers_first_order.sum() == buys.customer_id.nunique()
+    assert (
+        got.customers_repeat + got.customers_first_order == got.customers_ordering
+    ).all()
     for col in ("repeat_rate", "revenue_new_share"):
         v = got[col].dropna()
         assert ((v >= 0) & (v <= 1)).all()
-    pd.testing.assert_series_equal(got.churn_rate, churn.churn_rate)
+    # order_metrics also reports periods with refunds only (before any purchase)
+    both = got.merge(churn, on="period", suffixes=("", "_churn"))
+    assert len(both) == len(churn)
+    pd.testing.assert_series_equal(
+        both.churn_rate, both.churn_rate_churn, check_names=False
+    )
 
 
 def test_sample_company():

@@ -16,13 +16,13 @@ from tests.metrics.test_churn import AS_OF, CUSTOMERS, SUBS
 from tests.strategies import subscriptions as subscription_frames
 
 MOVES = [
-    "start_mrr",
-    "new",
-    "expansion",
-    "contraction",
-    "churn",
-    "reactivation",
-    "end_mrr",
+    "mrr_start",
+    "mrr_new",
+    "mrr_expansion",
+    "mrr_contraction",
+    "mrr_churn",
+    "mrr_reactivation",
+    "mrr_end",
 ]
 
 # SUBS from test_churn (MRR in brackets): MRR at each boundary
@@ -44,13 +44,13 @@ EXPECTED = pd.DataFrame(
                 "2026-03-01",
             ]
         ),
-        "start_mrr": [0.0, 40, 60, 45, 155, 182],
-        "new": [40.0, 20, 25, 130, 7, 0],  # e | b | a 10 + g 15 | d 30 + h 100 | f
-        "expansion": [0.0, 0, 0, 0, 10, 0],  # g 15 -> 25
-        "contraction": [0.0, 0, 0, 0, 40, 0],  # h 100 -> 60
-        "churn": [0.0, 0, 40, 20, 0, 7],  # e | b | f   (c, new-and-lost: nothing)
-        "reactivation": [0.0, 0, 0, 0, 50, 0],  # e comes back at 50
-        "end_mrr": [40.0, 60, 45, 155, 182, 175],
+        "mrr_start": [0.0, 40, 60, 45, 155, 182],
+        "mrr_new": [40.0, 20, 25, 130, 7, 0],  # e | b | a 10 + g 15 | d 30 + h 100 | f
+        "mrr_expansion": [0.0, 0, 0, 0, 10, 0],  # g 15 -> 25
+        "mrr_contraction": [0.0, 0, 0, 0, 40, 0],  # h 100 -> 60
+        "mrr_churn": [0.0, 0, 40, 20, 0, 7],  # e | b | f   (c, new-and-lost: nothing)
+        "mrr_reactivation": [0.0, 0, 0, 0, 50, 0],  # e comes back at 50
+        "mrr_end": [40.0, 60, 45, 155, 182, 175],
     }
 )
 
@@ -61,8 +61,8 @@ def test_hand_case_bridge():
     pd.testing.assert_frame_equal(got[["period"] + MOVES], EXPECTED, check_dtype=False)
     # February: 155 + 7 + 10 + 50 - 40 - 0 = 182
     feb = got.set_index("period").loc["2026-02-01"]
-    assert feb.end_mrr == 155 + 7 + 10 + 50 - 40 - 0
-    assert feb.net_new_mrr == 182 - 155
+    assert feb.mrr_end == 155 + 7 + 10 + 50 - 40 - 0
+    assert feb.mrr_net_new == 182 - 155
 
 
 def test_hand_case_per_customer():
@@ -91,14 +91,18 @@ def test_hand_case_per_customer():
         fill_value=0,
     )
     bridge = cl.mrr_movements(SUBS, as_of=AS_OF).set_index("period")
-    for move in ("new", "expansion", "reactivation"):
-        assert (sums[move].reindex(bridge.index, fill_value=0) == bridge[move]).all()
-    for move in ("contraction", "churn"):
-        assert (-sums[move].reindex(bridge.index, fill_value=0) == bridge[move]).all()
+    for move in ("mrr_new", "mrr_expansion", "mrr_reactivation"):
+        assert (
+            sums[move[4:]].reindex(bridge.index, fill_value=0) == bridge[move]
+        ).all()
+    for move in ("mrr_contraction", "mrr_churn"):
+        assert (
+            -sums[move[4:]].reindex(bridge.index, fill_value=0) == bridge[move]
+        ).all()
 
 
 def test_hand_case_revenue_metrics():
-    got = cl.revenue_metrics(SUBS, as_of=AS_OF, margin=0.8).set_index("period")
+    got = cl.revenue_metrics(SUBS, as_of=AS_OF, gross_margin=0.8).set_index("period")
     jan, feb, mar = (got.loc[p] for p in ("2026-01-01", "2026-02-01", "2026-03-01"))
     # January: start 45, churn 20 (b)
     assert jan.grr == pytest.approx((45 - 20) / 45)
@@ -137,10 +141,10 @@ def test_thin_wrappers_share_the_numbers():
         assert part.columns[-1] == col  # after its numerator and denominator
     assert list(cl.nrr(SUBS, as_of=AS_OF).columns) == [
         "period",
-        "start_mrr",
-        "expansion",
-        "contraction",
-        "churn",
+        "mrr_start",
+        "mrr_expansion",
+        "mrr_contraction",
+        "mrr_churn",
         "mrr_retained",
         "nrr",
     ]
@@ -160,7 +164,7 @@ def test_by_segment_and_quarters():
 
 
 def test_explain_churn_substitutes_the_numbers():
-    text = cl.explain_churn(SUBS, period="2026-02", margin=0.8, currency="EUR")
+    text = cl.explain_churn(SUBS, period="2026-02", gross_margin=0.8, currency="EUR")
     assert text.splitlines()[0].startswith("Churn and revenue metrics for 2026-02")
     assert "= 0 / 4 = 0.00%" in text  # churned / start
     assert "= (6 - 1) / 4 = 125.00%" in text  # CRR
@@ -175,7 +179,7 @@ def test_explain_churn_substitutes_the_numbers():
 
 def test_parameters():
     with pytest.raises(ParameterError, match="margin"):
-        cl.revenue_metrics(SUBS, margin=1.5)
+        cl.revenue_metrics(SUBS, gross_margin=1.5)
     with pytest.raises(ParameterError, match="per="):
         cl.mrr_movements(SUBS, per="month")
 
@@ -198,16 +202,16 @@ def test_bridge_is_exact_and_matches_the_rule(subs, freq, as_of):
     c = {m: _cents(got[m]) for m in MOVES}
     # exact in cents: end = start + new + expansion + reactivation - contraction - churn
     assert (
-        c["end_mrr"]
-        == c["start_mrr"]
-        + c["new"]
-        + c["expansion"]
-        + c["reactivation"]
-        - c["contraction"]
-        - c["churn"]
+        c["mrr_end"]
+        == c["mrr_start"]
+        + c["mrr_new"]
+        + c["mrr_expansion"]
+        + c["mrr_reactivation"]
+        - c["mrr_contraction"]
+        - c["mrr_churn"]
     ).all()
     assert (
-        c["start_mrr"].iloc[1:].to_numpy() == c["end_mrr"].iloc[:-1].to_numpy()
+        c["mrr_start"].iloc[1:].to_numpy() == c["mrr_end"].iloc[:-1].to_numpy()
     ).all()
     per, moves = _oracle.mrr(subs, freq=freq, as_of=as_of)
     if per.empty:
@@ -240,7 +244,7 @@ def test_grr_below_nrr_and_rates_bounded(subs):
     assert ((both.grr >= -1e-12) & (both.grr <= 1 + 1e-12)).all()
     g = got.gross_revenue_churn_rate.dropna()
     assert ((g >= -1e-12) & (g <= 1 + 1e-12)).all()
-    assert got.nrr[got.start_mrr == 0].isna().all()
+    assert got.nrr[got.mrr_start == 0].isna().all()
     rate = got.churn_rate.dropna()
     assert ((rate >= 0) & (rate <= 1)).all()
 
@@ -262,27 +266,38 @@ def test_sample_bridge_and_planted_expansion():
     m = cl.mrr_movements(ds)
     c = {k: _cents(m[k]) for k in MOVES}
     assert (
-        c["end_mrr"]
-        == c["start_mrr"]
-        + c["new"]
-        + c["expansion"]
-        + c["reactivation"]
-        - c["contraction"]
-        - c["churn"]
+        c["mrr_end"]
+        == c["mrr_start"]
+        + c["mrr_new"]
+        + c["mrr_expansion"]
+        + c["mrr_reactivation"]
+        - c["mrr_contraction"]
+        - c["mrr_churn"]
     ).all()
     assert (
-        (m[["new", "expansion", "contraction", "churn", "reactivation"]] >= 0)
+        (
+            m[
+                [
+                    "mrr_new",
+                    "mrr_expansion",
+                    "mrr_contraction",
+                    "mrr_churn",
+                    "mrr_reactivation",
+                ]
+            ]
+            >= 0
+        )
         .all()
         .all()
     )
     # the sample plants expansion and contraction: both occur most months
-    assert (m.expansion > 0).mean() > 0.8 and (m.contraction > 0).mean() > 0.8
+    assert (m.mrr_expansion > 0).mean() > 0.8 and (m.mrr_contraction > 0).mean() > 0.8
 
 
 def test_backend_parity(con):
     subs = engine.load(con, "cl_rev_subs", SUBS)
-    got = cl.revenue_metrics(subs, as_of=AS_OF, margin=0.8)
-    want = cl.revenue_metrics(SUBS, as_of=AS_OF, margin=0.8)
+    got = cl.revenue_metrics(subs, as_of=AS_OF, gross_margin=0.8)
+    want = cl.revenue_metrics(SUBS, as_of=AS_OF, gross_margin=0.8)
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
 

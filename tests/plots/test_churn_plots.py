@@ -86,11 +86,11 @@ def test_mrr_bridge_waterfall(ds):
     ]
     bars = ax.patches
     row = moves.set_index("period").loc["2026-10-01"]
-    assert bars[0].get_height() == pytest.approx(row.start_mrr)
-    assert bars[-1].get_height() == pytest.approx(row.end_mrr)
+    assert bars[0].get_height() == pytest.approx(row.mrr_start)
+    assert bars[-1].get_height() == pytest.approx(row.mrr_end)
     # the last movement bar ends at the end MRR
     churn_bar = bars[5]
-    assert churn_bar.get_y() == pytest.approx(row.end_mrr)
+    assert churn_bar.get_y() == pytest.approx(row.mrr_end)
     assert bars[4].get_hatch() == "//" and not bars[1].get_hatch()  # not colour alone
     assert ax.get_ylabel() == "MRR (EUR)"
     assert ax.yaxis.get_major_formatter()(1234567, 0) == "1,234,567"
