@@ -820,7 +820,7 @@ def _normalise_formats(formats: Any, where: str) -> dict[str, dict[str, str]]:
     return out
 
 
-_CONFIG_KEYS = ("tz", "files", "columns", "formats")
+_CONFIG_KEYS = ("tz", "files", "columns", "formats", "currency")
 
 
 def _read_config(folder: Path) -> dict[str, Any]:
