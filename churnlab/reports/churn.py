@@ -141,7 +141,7 @@ class ChurnReport:
         with capture_warnings(self.warned):
             if self.mode == "subscriptions":
                 self.counts = customer_churn(ds, as_of=as_of)
-                rev = revenue_metrics(ds, as_of=as_of, margin=params.gross_margin)
+                rev = revenue_metrics(ds, as_of=as_of, gross_margin=params.gross_margin)
                 self.monthly = self.counts.merge(
                     rev.drop(
                         columns=[
@@ -157,7 +157,10 @@ class ChurnReport:
                 if self.segment_col:
                     self.by_seg = customer_churn(ds, by=self.segment_col, as_of=as_of)
                     self.rev_seg = revenue_metrics(
-                        ds, by=self.segment_col, as_of=as_of, margin=params.gross_margin
+                        ds,
+                        by=self.segment_col,
+                        as_of=as_of,
+                        gross_margin=params.gross_margin,
                     )
             else:
                 days = params.inactivity_days
@@ -240,6 +243,9 @@ class ChurnReport:
                 lifetime_months_simple=r["lifetime_months"],
                 ltv=r["ltv"],
             )
+            if "gross_margin" in r:
+                m["gross_margin"] = float(r["gross_margin"])
+                m["gross_margin_assumed"] = bool(r.get("gross_margin_assumed", True))
         else:
             m["order_churn_rate"] = r["churn_rate"]
             m["customer_churn_rate"] = r["churn_rate"]
@@ -296,6 +302,15 @@ class ChurnReport:
         else:
             text += " " + self.window_note
         markdown(text)
+
+    def _margin_text(self) -> str:
+        """How the gross margin behind LTV was set: measured never, given or not."""
+        if self.p.gross_margin is None:
+            return (
+                "assumed: no margin applied (gross_margin = 1.0); pass "
+                "--param gross_margin=0.8 to apply yours"
+            )
+        return f"assumed: gross_margin = {self.p.gross_margin:g} (parameter)"
 
     def _headline_rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """(label, key, kind, numerator column, denominator column, formula)."""
@@ -366,6 +381,14 @@ class ChurnReport:
                     "active at month end",
                 ),
                 ("MRR", "mrr_end", "money", None, None, "MRR at month end"),
+                (
+                    "Lifetime value (LTV)",
+                    "ltv",
+                    "money",
+                    None,
+                    None,
+                    "ARPA × gross margin ÷ logo churn rate; " + self._margin_text(),
+                ),
             ]
         return [
             (
@@ -809,6 +832,16 @@ class ChurnReport:
             "can never exceed it. A median that is not reached is reported as such, "
             "never as a number."
         )
+
+    def accounts_at_risk(self) -> None:
+        """Accounts slipping or dormant, trials not converted, and the backtest.
+
+        Composed of :func:`churnlab.at_risk`, :func:`churnlab.activity_backtest`
+        and :func:`churnlab.dau_mau` (see :mod:`churnlab.reports.at_risk`).
+        """
+        from churnlab.reports.at_risk import accounts_at_risk
+
+        self.metrics.update(accounts_at_risk(self))
 
     def churn_reasons(self) -> None:
         """Churn reasons this month and over the last 12 months, weighted by MRR."""

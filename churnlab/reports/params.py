@@ -57,8 +57,9 @@ class ReportParams:
         Customer segment the report is filtered to (None = all customers).
     inactivity_days : int
         Window for orders-only data.
-    gross_margin : float
-        Gross margin used by LTV, between 0 and 1.
+    gross_margin : float or None
+        Gross margin used by LTV, between 0 and 1; None when not given (LTV then
+        applies no margin, as ``churnlab.ltv`` does, and says it is assumed).
     dataset : Dataset
         The loaded (and, with ``segment``, filtered) dataset.
     currency : str
@@ -73,7 +74,7 @@ class ReportParams:
     data_dir: str
     segment: str | None
     inactivity_days: int
-    gross_margin: float
+    gross_margin: float | None
     dataset: Dataset = field(repr=False)
     currency: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -108,7 +109,7 @@ def check_params(
     segment: str | None = None,
     as_of: str | None = None,
     inactivity_days: int = 90,
-    gross_margin: float = 0.8,
+    gross_margin: float | None = None,
     currency: str | None = None,
     dataset: Dataset | None = None,
     **extra: Any,
@@ -130,8 +131,9 @@ def check_params(
         before the month's last day (the month would not be complete).
     inactivity_days : int
         Inactivity window for orders-only data.
-    gross_margin : float
-        Between 0 and 1.
+    gross_margin : float or None
+        Between 0 and 1; None (the default) applies no margin and labels LTV as
+        resting on that assumption, exactly as ``churnlab.ltv`` does.
     currency : str, optional
         Three-letter code shown on money figures; default ``currency`` in the
         folder's ``dataset.toml``.
@@ -182,7 +184,7 @@ def check_params(
         raise ParameterError(
             f"inactivity_days={inactivity_days!r} must be a whole number of days >= 1."
         )
-    if (
+    if gross_margin is not None and (
         isinstance(gross_margin, bool)
         or not isinstance(gross_margin, int | float)
         or not (0 < gross_margin <= 1)
@@ -246,7 +248,7 @@ def check_params(
         data_dir=str(folder),
         segment=segment,
         inactivity_days=inactivity_days,
-        gross_margin=float(gross_margin),
+        gross_margin=None if gross_margin is None else float(gross_margin),
         dataset=dataset,
         extra=dict(extra),
         currency=currency or "",
