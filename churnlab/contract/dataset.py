@@ -390,7 +390,7 @@ def load_dataset(
     )
 
 
-_CONFIG_KEYS = ("tz", "files", "columns", "formats")
+_CONFIG_KEYS = ("tz", "files", "columns", "formats", "currency")
 
 
 def _read_config(folder: Path) -> dict[str, Any]:
