@@ -78,11 +78,21 @@ HEADLINE_KEYS: dict[str, str] = {
     "arpa": "mrr_end / customers_end",
     "lifetime_months_simple": "1 / monthly churn rate",
     "ltv": "arpa * gross_margin / customer_churn_rate",
+    "gross_margin": "the margin LTV used (1.0 = none applied unless given)",
+    "gross_margin_assumed": "true when gross_margin is not a measurement",
     "rmst_months": "restricted mean lifetime from Kaplan-Meier, up to 24 months",
     "median_lifetime_months": "Kaplan-Meier median lifetime (null if not reached)",
     "nps": "% promoters - % detractors over the last quarter",
     "order_churn_rate": "orders only: churned / active at start, inactivity window",
     "repeat_rate": "orders only: customers ordering again / customers ordering",
+    "accounts_at_risk": "paying accounts slipping or dormant at the as-of date",
+    "mrr_at_risk": "MRR of the accounts at risk",
+    "trials_not_converted": "trials that ended without a paid plan (listed apart)",
+    "backtest_period": "latest month whose 90-day backtest horizon is over",
+    "backtest_precision": "of the accounts flagged then, share churned in 90 days",
+    "backtest_lift": "backtest_precision / churn rate of the accounts not flagged",
+    "mau": "users active in the month (events)",
+    "dau_mau": "average daily active users / mau",
 }
 
 

@@ -34,6 +34,7 @@ def published(tmp_path_factory):
 
 def test_cli_publishes_html_notebook_and_metrics(published):
     assert sorted(p.name for p in published.iterdir()) == [
+        "accounts_at_risk.csv",
         "churn.html",
         "churn.ipynb",
         "lost_mrr_accounts.csv",
