@@ -75,6 +75,11 @@ def accounts_at_risk(report: Any) -> dict[str, Any]:
         risk = risk.assign(
             last_active=pd.to_datetime(risk["last_active"]).dt.strftime("%Y-%m-%d")
         )
+    from churnlab.reports.churn import readable
+
+    shown = risk.assign(signal=risk["signal"].map(readable))
+    if "owner" in shown.columns:
+        shown["owner"] = shown["owner"].fillna("–")
     recovery = risk[risk["group"] == "recovery"]
     conversion = risk[risk["group"] == "conversion"]
     out: dict[str, Any] = {
@@ -91,16 +96,18 @@ def accounts_at_risk(report: Any) -> dict[str, Any]:
     cols = [c for c in _COLUMNS if c in recovery.columns]
     if not recovery.empty:
         show_table(
-            recovery.head(TOP)[cols],
+            shown[shown["group"] == "recovery"].head(TOP)[cols],
             kinds={"mrr": "money", "activity_ratio": "pct"},
             labels=_COLUMNS,
             currency=report.cur,
         )
     if not conversion.empty:
         markdown("Trials that ended without a paid plan (conversion work):")
+        trial_cols = ["account_id", "segment", "signal", "last_active"]
         show_table(
-            conversion.head(TOP)[[c for c in cols if c in conversion.columns]],
-            kinds={"mrr": "money", "activity_ratio": "pct"},
+            shown[shown["group"] == "conversion"].head(TOP)[
+                [c for c in trial_cols if c in conversion.columns]
+            ],
             labels=_COLUMNS,
             currency=report.cur,
         )
