@@ -159,7 +159,12 @@ class SalesReport:
         self.metrics: dict[str, Any] = {}
         for _, row in self.kpis.iterrows():
             value = row["value"]
-            self.metrics[row["kpi"]] = None if pd.isna(value) else float(value)
+            # a KPI broken down (by location, new vs existing) has one key per part
+            part = row.get("breakdown")
+            key = (
+                f"{row['kpi']}.{part}" if isinstance(part, str) and part else row["kpi"]
+            )
+            self.metrics[key] = None if pd.isna(value) else float(value)
 
     def _run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         with capture_warnings(self.warned):
@@ -185,12 +190,12 @@ class SalesReport:
                 f"({_growth(r['growth_vs_previous'])} vs last month, "
                 f"{_growth(r['growth_vs_last_year'])} vs a year earlier)"
             )
-        if "win_rate" in k.index and pd.notna(k.loc["win_rate", "value"]):
-            r = k.loc["win_rate"]
+        if "win_rate_closed" in k.index and pd.notna(k.loc["win_rate_closed", "value"]):
+            r = k.loc["win_rate_closed"]
             parts.append(
                 f"{num(r['numerator'])} of {num(r['denominator'])} deals "
-                f"closed this month were won (win rate "
-                f"**{pct(r['value'])}**)"
+                f"closed this month were won (**{pct(r['value'])}**; the source "
+                "list's win rate divides by every deal worked on instead)"
             )
         if "quota_attainment" in k.index and pd.notna(
             k.loc["quota_attainment", "value"]
@@ -202,10 +207,34 @@ class SalesReport:
         markdown("; ".join(parts) + "." if parts else "No sales figures this month.")
 
     def kpi_table(self) -> None:
-        """Every sales KPI: value, numerator / denominator, changes, formula, kind."""
+        """Every sales KPI: value, numerator / denominator, changes, formula, types.
+
+        First an index of the KPIs by type (quality, growth, efficiency, input,
+        output, result: pick the ones that match your north star), each name
+        linking to its row; then one row per KPI with its formula.
+        """
         import html
 
+        from churnlab.sales.kpi_list import KPI_TYPES
+
+        def anchor(kpi: str) -> str:
+            return "kpi-" + "".join(ch if ch.isalnum() else "-" for ch in kpi)
+
+        groups = []
+        for kind in KPI_TYPES:
+            names = []
+            for kpi in dict.fromkeys(self.kpis["kpi"]):
+                row = self.kpis[self.kpis["kpi"] == kpi].iloc[0]
+                if kind in str(row["types"]).split(", "):
+                    names.append(
+                        f'<a href="#{anchor(kpi)}">{html.escape(kpi_label(kpi))}</a>'
+                    )
+            groups.append(
+                f"<li><b>{html.escape(kind)}</b>: {', '.join(names) or '–'}</li>"
+            )
+        html_raw('<ul class="cl-kpi-types">' + "".join(groups) + "</ul>")
         cells = []
+        seen: set[str] = set()
         for _, r in self.kpis.iterrows():
             kind = _kind(str(r["kpi"]), r.get("unit", ""))
             value = fmt(r["value"], kind, self.cur)
@@ -223,19 +252,26 @@ class SalesReport:
                 if _missing(top)
                 else (top_s if _missing(bottom) else f"{top_s} / {num(bottom)}")
             )
+            name = kpi_label(str(r["kpi"]))
+            if isinstance(r.get("breakdown"), str) and r["breakdown"]:
+                name += f" · {r['breakdown']}"
+            if r.get("variant") == "practice":
+                name += " (practice)"
+            ident = "" if r["kpi"] in seen else f' id="{anchor(str(r["kpi"]))}"'
+            seen.add(str(r["kpi"]))
             cells.append(
-                "<tr>"
-                f"<th>{html.escape(kpi_label(str(r['kpi'])))}</th>"
+                f"<tr{ident}>"
+                f"<th>{html.escape(name)}</th>"
                 f"<td>{html.escape(value)}</td><td>{html.escape(parts)}</td>"
                 f"<td>{_change(r, 'previous')}</td><td>{_change(r, 'last_year')}</td>"
                 f'<td class="formula">{html.escape(str(r["formula"]))}</td>'
-                f'<td class="formula">{html.escape(str(r["kind"]))}</td>'
+                f'<td class="formula">{html.escape(str(r["types"]))}</td>'
                 "</tr>"
             )
         head = (
             "<tr><th>KPI</th><th>value</th><th>numerator / denominator</th>"
             "<th>vs last month</th><th>vs last year</th>"
-            '<th class="formula">formula</th><th class="formula">kind</th></tr>'
+            '<th class="formula">formula</th><th class="formula">types</th></tr>'
         )
         html_raw(
             CSS

@@ -103,7 +103,7 @@ def test_subscription_kpis_agree_everywhere(sample_reports):
         "repeat rate (sales)": (api["repeat_rate"], sales["repeat_customer_rate"]),
         "new-customer revenue share (sales)": (
             api["revenue_new_share"],
-            sales["revenue_share_new_existing"],
+            sales["revenue_share_new_existing.new"],
         ),
     }
     for name, (want, got) in pairs.items():
@@ -129,7 +129,7 @@ def test_orders_only_kpis_agree_everywhere(orders_only):
         ),
         "new-customer revenue share (sales)": (
             api["revenue_new_share"],
-            sales["revenue_share_new_existing"],
+            sales["revenue_share_new_existing.new"],
         ),
     }
     for name, (want, got) in pairs.items():
