@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab import contract, engine, periods
-from churnlab._docs import DOCS
+from churnlab._docs import share_docs_with
 from churnlab.errors import ChurnlabWarning, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,15 +92,8 @@ as_of : date-like, optional
 }
 
 
-def _funnel_docs(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Fill shared parameter text (``{events}``, ``{window}``, ...) in a docstring."""
-    if func.__doc__:
-        import textwrap
-
-        texts = {**DOCS, **_FUNNEL_DOCS}
-        filled = {k: textwrap.indent(v, "    ").lstrip() for k, v in texts.items()}
-        func.__doc__ = func.__doc__.format(**filled)
-    return func
+#: Fill shared parameter text (``{events}``, ``{window}``, ...) in a docstring.
+_funnel_docs = share_docs_with(_FUNNEL_DOCS)
 
 
 # --------------------------------------------------------------------- parameters

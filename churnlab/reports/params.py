@@ -89,7 +89,7 @@ def check_params(
     data_dir: str | Path | None = None,
     segment: str | None = None,
     as_of: str | None = None,
-    inactivity_days: int = 90,
+    inactivity_days: int = periods.DEFAULT_INACTIVITY_DAYS,
     gross_margin: float = 0.8,
     dataset: Dataset | None = None,
     **extra: Any,

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from churnlab import contract, periods
+from churnlab._docs import share_docs_with
+from churnlab._frames import by_list, ratio
 from churnlab.errors import ChurnlabWarning, ParameterError
 
 __all__: list[str] = []  # private helpers of the sales modules
@@ -46,18 +48,10 @@ as_of : date-like, optional
     day. Deal statuses are read at the end of this day."""
 
 
-def _docs(func: Any) -> Any:
-    if func.__doc__:
-        import textwrap
-
-        texts = {
-            "period": _PERIOD_DOC,
-            "sas_of": _AS_OF_DOC,
-            "cas_of": _COHORT_AS_OF_DOC,
-        }
-        filled = {k: textwrap.indent(v, "    ").lstrip() for k, v in texts.items()}
-        func.__doc__ = func.__doc__.format(**filled)
-    return func
+#: Fill ``{period}``, ``{sas_of}``, ``{cas_of}`` (and the shared texts) in a docstring.
+_docs = share_docs_with(
+    {"period": _PERIOD_DOC, "sas_of": _AS_OF_DOC, "cas_of": _COHORT_AS_OF_DOC}
+)
 
 
 # ------------------------------------------------------------------------ periods
@@ -211,17 +205,31 @@ def _in(col: ir.TimestampValue, w: _Window) -> ir.BooleanValue:
 
 
 def _ratio(num: Any, den: Any) -> Any:
-    num = np.asarray(pd.to_numeric(num, errors="coerce"), dtype=float)
-    den = np.asarray(pd.to_numeric(den, errors="coerce"), dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return out if out.ndim else float(out)
+    """:func:`churnlab._frames.ratio` over a positive denominator only.
+
+    Kept apart on purpose: sales rates divide by counts and by money, and a
+    denominator below zero (revenue netted negative by refunds, a negative
+    previous period in a growth rate) gives NaN rather than a sign-flipped rate.
+    Non-numeric input is read as NaN.
+    """
+    num = pd.to_numeric(num, errors="coerce")
+    den = pd.to_numeric(den, errors="coerce")
+    if isinstance(den, pd.Series):
+        den = den.astype("float64").where(den > 0)
+    elif np.ndim(den):
+        den = np.where(np.asarray(den, dtype=float) > 0, den, np.nan)
+    elif pd.isna(den) or den <= 0:
+        den = np.nan
+    return ratio(num, den)
 
 
 def _by_list(by: Any) -> list[str]:
-    if by is None:
-        return []
-    cols = [by] if isinstance(by, str) else list(by)
+    """:func:`churnlab._frames.by_list`, also rejecting non-string entries.
+
+    Kept apart on purpose: sales ``by`` names columns of its own tables (deals,
+    leads), so a non-string or empty entry is a clear ParameterError here.
+    """
+    cols = by_list(by)
     if not all(isinstance(c, str) and c for c in cols):
         raise ParameterError(f"by={by!r} must be a column name or a list of them.")
     return cols

@@ -24,7 +24,6 @@ from churnlab._docs import share_docs
 from churnlab.contract import Dataset
 from churnlab.errors import ChurnlabWarning, ParameterError
 from churnlab.survival._common import (
-    _DEFAULT_INACTIVITY_DAYS,
     _OWN,
     _REACTIVATION,
     _SOURCES,
@@ -387,7 +386,7 @@ def lifetimes(
     else:
         window = inactivity_days
         if window is None:
-            window = _DEFAULT_INACTIVITY_DAYS
+            window = periods.DEFAULT_INACTIVITY_DAYS
         spans = states.order_intervals(contract.purchases(ds), inactivity_days=window)
     customers = _attribute_table(ds, attributes, _OWN)
     expr = _lifetime_rows(
