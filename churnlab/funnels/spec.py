@@ -87,8 +87,10 @@ since : date-like, optional
     "fas_of": """\
 as_of : date-like, optional
     The day the events are known through, inclusive; events after it are
-    ignored. Default: the day of the latest event. Users who entered less than
-    one window before the end of this day are censored.""",
+    ignored. Default: the day of the latest event
+    (:func:`churnlab.periods.as_of_for` at daily resolution, not the last
+    complete month: a funnel counts attempts up to the last day seen). Users
+    who entered less than one window before the end of this day are censored.""",
 }
 
 
@@ -218,7 +220,7 @@ def _spec(
             "count_by='account' needs an account_id column in events; this events "
             "table has none."
         )
-    day = periods.resolve_as_of(as_of, latest=ds.latest("events"), freq="D")
+    day = periods.as_of_for(ds, "events", as_of=as_of, freq="D")
     info = ds.info.get("events")
     earliest = info.earliest if info is not None else None
     if earliest is None or pd.isna(earliest):

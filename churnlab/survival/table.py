@@ -397,8 +397,7 @@ def lifetimes(
     ds, source = _source_dataset(data, source, inactivity_days, columns)
     if source == "durations":
         return _durations(ds, as_of=as_of, unit=unit, attributes=attributes)
-    latest = ds.latest(source)
-    as_of_day = periods.resolve_as_of(as_of, latest=latest, freq="M")
+    as_of_day = periods.as_of_for(ds, source, as_of=as_of, freq="M")
     cut = periods.cutoff(as_of_day)
     window = None
     if source == "subscriptions":
