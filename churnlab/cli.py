@@ -1,4 +1,4 @@
-"""Command line: ``churnlab report NAME --month YYYY-MM --data DIR``.
+"""Command line: ``churnlab report NAME ...`` and ``churnlab sample --out DIR``.
 
 Public names: ``main``, ``build_parser``.
 
@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from churnlab.errors import ChurnlabError, ParameterError
 
@@ -52,6 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="other notebook parameter, e.g. inactivity_days=60",
     )
     rep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    rep.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing but errors (for cron); implies --no-progress",
+    )
+    smp = sub.add_parser(
+        "sample",
+        help="write a copy of the bundled sample dataset",
+        description="Copy the bundled sample company's tables to DIR.",
+    )
+    smp.add_argument("--out", required=True, metavar="DIR", help="folder to write")
     return parser
 
 
@@ -68,31 +80,33 @@ def _params(items: Sequence[str]) -> dict[str, object]:
     return out
 
 
+#: Report parameters that have their own flag.
+_FLAGS = {"month": "--month", "data_dir": "--data", "segment": "--segment"}
+
+
+def _sample(out: str) -> int:
+    import shutil
+    from pathlib import Path
+
+    from churnlab.sample import DATA_DIR
+
+    target = Path(out)
+    if target.exists() and any(target.iterdir()):
+        raise ParameterError(
+            f"--out {out!r} exists and is not empty; pick a new folder."
+        )
+    shutil.copytree(DATA_DIR, target, dirs_exist_ok=True)
+    print(f"churnlab: sample dataset written to {target}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``churnlab`` command."""
     args = build_parser().parse_args(argv)
-    from churnlab.reports.runner import available_reports, month_range, run_report
-
     try:
-        if args.month and (args.start or args.end):
-            raise ParameterError("Give --month or --from/--to, not both.")
-        if bool(args.start) != bool(args.end):
-            raise ParameterError("--from and --to go together.")
-        months = month_range(args.start, args.end) if args.start else [args.month]
-        names = available_reports() if args.name == "all" else [args.name]
-        extra = _params(args.param)
-        for name in names:
-            for month in months:
-                result = run_report(
-                    name,
-                    month=month,
-                    data_dir=args.data,
-                    segment=args.segment,
-                    out=args.out,
-                    parameters=extra,
-                    progress=not args.no_progress,
-                )
-                print(f"churnlab: {result}")
+        if args.command == "sample":
+            return _sample(args.out)
+        return _report(args)
     except ChurnlabError as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         print(f"churnlab: error: {first}", file=sys.stderr)
@@ -100,6 +114,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rest:
             print("\n".join(rest), file=sys.stderr)
         return 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from churnlab.reports.runner import (
+        available_reports,
+        cell_count,
+        month_range,
+        run_report,
+        write_index,
+    )
+
+    extra = _params(args.param)
+    for key, flag in _FLAGS.items():
+        if key in extra:
+            raise ParameterError(
+                f"--param {key}=... is not a notebook parameter here; use {flag}."
+            )
+    if args.month and (args.start or args.end):
+        raise ParameterError("Give --month or --from/--to, not both.")
+    if bool(args.start) != bool(args.end):
+        raise ParameterError("--from and --to go together.")
+    months = month_range(args.start, args.end) if args.start else [args.month]
+    names = available_reports() if args.name == "all" else [args.name]
+    show = not (args.quiet or args.no_progress) and sys.stderr.isatty()
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=sum(cell_count(n) for n in names if n in available_reports())
+            * len(months),
+            unit="cell",
+            desc="churnlab",
+            file=sys.stderr,
+        )
+    done = []
+    try:
+        for name in names:
+            for month in months:
+                if bar is not None:
+                    bar.set_description(f"{name} {month or 'latest'}")
+                result = run_report(
+                    name,
+                    month=month,
+                    data_dir=args.data,
+                    segment=args.segment,
+                    out=args.out,
+                    parameters=extra,
+                    progress=bar.update if bar is not None else False,
+                    update_index=False,
+                )
+                done.append(result)
+                if not args.quiet:
+                    line = f"churnlab: {result}"
+                    (bar.write(line) if bar is not None else print(line))
+    finally:
+        if bar is not None:
+            bar.close()
+        if done:
+            write_index(Path(args.out).resolve())
     return 0
 
 

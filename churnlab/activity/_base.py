@@ -106,50 +106,10 @@ def epoch_day(ts: ir.TimestampValue) -> ir.IntegerValue:
     return (ts.epoch_seconds() // DAY_SECONDS).cast("int64")
 
 
-def period_index(ts: ir.TimestampValue, freq: str) -> ir.IntegerValue:
-    """Integer index of the period holding ``ts``; consecutive periods differ by 1.
-
-    Months are ``year * 12 + month - 1``, quarters ``year * 4 + quarter - 1``;
-    days count from 1970-01-01 and weeks from Monday 1969-12-29, the numbering
-    :mod:`churnlab.cohorts` uses.
-    """
-    if freq == "M":
-        return ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1
-    if freq == "Q":
-        return ts.year().cast("int64") * 4 + ts.quarter().cast("int64") - 1
-    if freq == "Y":
-        return ts.year().cast("int64")
-    day = epoch_day(ts.truncate("D"))
-    return day if freq == "D" else (day + 3) // 7
-
-
-def index_of(ts: pd.Timestamp, freq: str) -> int:
-    """:func:`period_index` for one pandas Timestamp."""
-    ts = pd.Timestamp(ts)
-    if freq == "M":
-        return ts.year * 12 + ts.month - 1
-    if freq == "Q":
-        return ts.year * 4 + (ts.month - 1) // 3
-    if freq == "Y":
-        return ts.year
-    day = (ts.normalize() - pd.Timestamp("1970-01-01")).days
-    return day if freq == "D" else (day + 3) // 7
-
-
-def starts(index: Any, freq: str) -> np.ndarray:
-    """Period starts (datetime64[ns]) of integer period indices."""
-    index = np.asarray(index, dtype="int64")
-    if freq == "M":
-        out = (index - 1970 * 12).astype("datetime64[M]")
-    elif freq == "Q":
-        out = ((index - 1970 * 4) * 3).astype("datetime64[M]")
-    elif freq == "Y":
-        out = (index - 1970).astype("datetime64[Y]")
-    elif freq == "D":
-        out = index.astype("datetime64[D]")
-    else:
-        out = (index * 7 - 3).astype("datetime64[D]")
-    return out.astype("datetime64[ns]")
+# The period numbering is the one in churnlab.periods (shared with cohorts).
+period_index = periods.period_index
+index_of = periods.index_of
+starts = periods.index_starts
 
 
 def dates_table(dates: Sequence[pd.Timestamp]) -> ir.Table:

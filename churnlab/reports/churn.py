@@ -15,28 +15,41 @@ the inactivity window printed next to every figure.
 from __future__ import annotations
 
 import html
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from churnlab import engine
-from churnlab.errors import ChurnlabWarning, ParameterError
+from churnlab.errors import ParameterError
+from churnlab.reports._charts import style_names
 from churnlab.reports._display import (
-    TABLE_CSS,
+    CSS,
+    capture_warnings,
+    esc,
+    fmt,
+    heading,
     html_raw,
+    label,
     markdown,
     num,
     pct,
     pp,
     publish,
+    route_warnings,
     show_figure,
     show_table,
 )
 from churnlab.reports.params import ReportParams
 
-__all__ = ["ChurnReport", "HEADLINE_KEYS"]
+__all__ = ["ChurnReport", "HEADLINE_KEYS", "readable"]
+
+
+def readable(code: Any) -> str:
+    """A code such as ``too_expensive`` as words ("Too expensive"), capped."""
+    text = label(str(code).replace("_", " ").strip())
+    return text[:1].upper() + text[1:] if text else text
+
 
 #: Small denominators (fewer cases than this) are flagged next to the figure.
 SMALL_N = 30
@@ -93,14 +106,19 @@ class ChurnReport:
         Documented exclusions and skipped sections, shown at the end.
     """
 
-    def __init__(self, params: ReportParams) -> None:
+    def __init__(self, params: ReportParams, *, output_dir: str | None = None) -> None:
         from churnlab.metrics.churn import customer_churn, order_churn
         from churnlab.metrics.orders import order_metrics
         from churnlab.metrics.revenue import revenue_metrics
 
         self.p = params
+        self.output_dir = output_dir
         ds = params.dataset
         self.notes: list[str] = []
+        #: every warning raised while the report runs, shown under "Data notes"
+        self.warned: list[str] = []
+        route_warnings(self.warned)
+        self.cur = params.currency
         self.checks: dict[str, bool] = {}
         if ds.subscriptions is not None:
             self.mode = "subscriptions"
@@ -120,11 +138,10 @@ class ChurnReport:
             else None
         )
         as_of = params.as_of
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ChurnlabWarning)
+        with capture_warnings(self.warned):
             if self.mode == "subscriptions":
                 self.counts = customer_churn(ds, as_of=as_of)
-                rev = revenue_metrics(ds, as_of=as_of, margin=params.gross_margin)
+                rev = revenue_metrics(ds, as_of=as_of, gross_margin=params.gross_margin)
                 self.monthly = self.counts.merge(
                     rev.drop(
                         columns=[
@@ -140,7 +157,10 @@ class ChurnReport:
                 if self.segment_col:
                     self.by_seg = customer_churn(ds, by=self.segment_col, as_of=as_of)
                     self.rev_seg = revenue_metrics(
-                        ds, by=self.segment_col, as_of=as_of, margin=params.gross_margin
+                        ds,
+                        by=self.segment_col,
+                        as_of=as_of,
+                        gross_margin=params.gross_margin,
                     )
             else:
                 days = params.inactivity_days
@@ -162,9 +182,9 @@ class ChurnReport:
                     self.by_seg = order_churn(
                         ds, by=self.segment_col, as_of=as_of, inactivity_days=days
                     )
-        self.notes += sorted(
-            {str(w.message) for w in caught if issubclass(w.category, ChurnlabWarning)}
-        )
+        self.monthly = style_names(self.monthly)
+        if getattr(self, "rev_seg", None) is not None:
+            self.rev_seg = style_names(self.rev_seg)
         self.monthly = self.monthly[self.monthly["period"] <= params.period]
         if self.monthly.empty or self.monthly["period"].iloc[-1] != params.period:
             raise ParameterError(f"No churn figures for {params.month} in this data.")
@@ -207,13 +227,13 @@ class ChurnReport:
             m["customer_churn_rate"] = r["churn_rate"]
             m["crr"] = r.get("crr")
             m.update(
-                mrr_start=r["start_mrr"],
-                mrr_new=r["new"],
-                mrr_expansion=r["expansion"],
-                mrr_reactivation=r["reactivation"],
-                mrr_contraction=r["contraction"],
-                mrr_churn=r["churn"],
-                mrr_end=r["end_mrr"],
+                mrr_start=r["mrr_start"],
+                mrr_new=r["mrr_new"],
+                mrr_expansion=r["mrr_expansion"],
+                mrr_reactivation=r["mrr_reactivation"],
+                mrr_contraction=r["mrr_contraction"],
+                mrr_churn=r["mrr_churn"],
+                mrr_end=r["mrr_end"],
                 gross_revenue_churn_rate=r["gross_revenue_churn_rate"],
                 net_revenue_churn_rate=r["net_revenue_churn_rate"],
                 nrr=r["nrr"],
@@ -223,6 +243,9 @@ class ChurnReport:
                 lifetime_months_simple=r["lifetime_months"],
                 ltv=r["ltv"],
             )
+            if "gross_margin" in r:
+                m["gross_margin"] = float(r["gross_margin"])
+                m["gross_margin_assumed"] = bool(r.get("gross_margin_assumed", True))
         else:
             m["order_churn_rate"] = r["churn_rate"]
             m["customer_churn_rate"] = r["churn_rate"]
@@ -249,10 +272,12 @@ class ChurnReport:
     def summary(self) -> None:
         """Title line and a two-sentence summary with the month's key numbers."""
         p, r = self.p, self.row
-        scope = f"segment **{p.segment}**" if p.segment else "all customers"
+        scope = "segment **{segment}**" if p.segment else "all customers"
         month = p.period.strftime("%B %Y")
         markdown(
-            f"### {month} · {scope} · data known through {p.as_of.strftime('%Y-%m-%d')}"
+            f"### {month} · {scope} · data known through "
+            f"{p.as_of.strftime('%Y-%m-%d')}",
+            segment=p.segment,
         )
         churned, start = int(r["customers_churned"]), int(r["customers_start"])
         text = (
@@ -270,12 +295,22 @@ class ChurnReport:
             )
         if self.mode == "subscriptions":
             text += (
-                f" MRR went from {num(r['start_mrr'])} to {num(r['end_mrr'])}; net "
+                f" MRR went from {fmt(r['mrr_start'], 'money', self.cur)} to "
+                f"{fmt(r['mrr_end'], 'money', self.cur)}; net "
                 f"revenue retention was **{pct(r['nrr'])}**."
             )
         else:
             text += " " + self.window_note
         markdown(text)
+
+    def _margin_text(self) -> str:
+        """How the gross margin behind LTV was set: measured never, given or not."""
+        if self.p.gross_margin is None:
+            return (
+                "assumed: no margin applied (gross_margin = 1.0); pass "
+                "--param gross_margin=0.8 to apply yours"
+            )
+        return f"assumed: gross_margin = {self.p.gross_margin:g} (parameter)"
 
     def _headline_rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """(label, key, kind, numerator column, denominator column, formula)."""
@@ -302,7 +337,7 @@ class ChurnReport:
                     "gross_revenue_churn_rate",
                     "pct",
                     "mrr_lost_gross",
-                    "start_mrr",
+                    "mrr_start",
                     "(churned + contraction MRR) ÷ start MRR",
                 ),
                 (
@@ -310,7 +345,7 @@ class ChurnReport:
                     "nrr",
                     "pct",
                     "mrr_retained",
-                    "start_mrr",
+                    "mrr_start",
                     "(start + expansion − contraction − churn) ÷ start MRR",
                 ),
                 (
@@ -318,7 +353,7 @@ class ChurnReport:
                     "grr",
                     "pct",
                     "mrr_retained_gross",
-                    "start_mrr",
+                    "mrr_start",
                     "(start − contraction − churn) ÷ start MRR",
                 ),
                 (
@@ -333,7 +368,7 @@ class ChurnReport:
                     "ARPA",
                     "arpa",
                     "money",
-                    "end_mrr",
+                    "mrr_end",
                     "customers_end",
                     "MRR ÷ active accounts at month end",
                 ),
@@ -345,7 +380,15 @@ class ChurnReport:
                     None,
                     "active at month end",
                 ),
-                ("MRR", "end_mrr", "money", None, None, "MRR at month end"),
+                ("MRR", "mrr_end", "money", None, None, "MRR at month end"),
+                (
+                    "Lifetime value (LTV)",
+                    "ltv",
+                    "money",
+                    None,
+                    None,
+                    "ARPA × gross margin ÷ logo churn rate; " + self._margin_text(),
+                ),
             ]
         return [
             (
@@ -393,11 +436,7 @@ class ChurnReport:
         ]
 
     def _fmt(self, value: Any, kind: str) -> str:
-        if kind == "pct":
-            return pct(value)
-        if kind == "ratio":
-            return "–" if value is None or pd.isna(value) else f"{value:.2f}"
-        return num(value)
+        return fmt(value, kind, self.cur)
 
     def _delta(self, now: Any, then: Any, kind: str) -> str:
         if then is None or pd.isna(then) or now is None or pd.isna(now):
@@ -415,14 +454,19 @@ class ChurnReport:
         denominator under 30 is flagged.
         """
         rows, out = [], []
-        for label, key, kind, num_col, den_col, formula in self._headline_rows():
+        for name, key, kind, num_col, den_col, formula in self._headline_rows():
             if key not in self.row:
                 continue
             value = self.row[key]
             parts = "–"
             small = False
             if num_col and den_col and num_col in self.row and den_col in self.row:
-                parts = f"{num(self.row[num_col])} / {num(self.row[den_col])}"
+                top_unit = "money" if "mrr" in num_col else "count"
+                bottom_unit = "money" if "mrr" in den_col else "count"
+                parts = (
+                    f"{fmt(self.row[num_col], top_unit, self.cur)} / "
+                    f"{fmt(self.row[den_col], bottom_unit, self.cur)}"
+                )
                 small = kind == "pct" and self.row[den_col] < SMALL_N
             elif den_col and den_col in self.row:
                 parts = f"n = {num(self.row[den_col])}"
@@ -432,10 +476,10 @@ class ChurnReport:
             flag = " ⚠ small n" if small else ""
             rows.append(
                 "<tr>"
-                f"<th>{html.escape(label)}</th>"
+                f"<th>{html.escape(name)}</th>"
                 f'<td title="{html.escape(hover)}"><b>{self._fmt(value, kind)}</b>'
                 f"{flag}</td>"
-                f"<td>{parts}</td>"
+                f"<td>{html.escape(parts)}</td>"
                 f"<td>{self._fmt(prev, kind)}</td>"
                 f"<td>{self._delta(value, prev, kind)}</td>"
                 f"<td>{self._fmt(ly, kind)}</td><td>{self._delta(value, ly, kind)}</td>"
@@ -444,7 +488,7 @@ class ChurnReport:
             )
             out.append(
                 {
-                    "metric": label,
+                    "metric": name,
                     "value": value,
                     "numerator/denominator": parts,
                     "previous_month": prev,
@@ -465,7 +509,7 @@ class ChurnReport:
             '<th class="formula">Formula</th></tr>'
         )
         html_raw(
-            TABLE_CSS
+            CSS
             + '<div class="cl-table"><table>'
             + head
             + "".join(rows)
@@ -476,33 +520,113 @@ class ChurnReport:
         self.headline_ = pd.DataFrame(out)
 
     def mrr_bridge(self) -> None:
-        """Waterfall from start to end MRR for the month."""
+        """The month's MRR movements from zero, start and end stated once."""
         if self.mode != "subscriptions":
-            markdown("*Skipped: the MRR bridge needs a subscriptions table.*")
-            return
-        from churnlab.plots.revenue import mrr_bridge
-
-        ax = mrr_bridge(self.monthly, period=self.p.period)
-        r = self.row
-        peak = r["start_mrr"] + r["new"] + r["expansion"] + r["reactivation"]
-        low = min(r["start_mrr"], r["end_mrr"])
-        high = max(peak, r["start_mrr"], r["end_mrr"])
-        pad = 0.15 * max(high - low, 1.0)
-        if low - pad > 0:
-            # Movements are a few percent of MRR: start the axis near the totals so
-            # they can be read, and say so.
-            ax.set_ylim(low - pad, high + pad)
-            ax.annotate(
-                f"Axis starts at {low - pad:,.0f}, not 0",
-                xy=(0, 1),
-                xycoords="axes fraction",
-                xytext=(4, -4),
-                va="top",
-                textcoords="offset points",
-                fontsize="small",
-                color="0.35",
+            self.notes.append(
+                "The MRR sections are left out: the data has no subscriptions table."
             )
-        show_figure(ax)
+            return
+        from churnlab.reports._charts import mrr_movements_bars
+
+        heading("MRR bridge")
+        r = self.row
+        change = r["mrr_end"] - r["mrr_start"]
+        rel = change / r["mrr_start"] if r["mrr_start"] else float("nan")
+        c = self.cur
+        markdown(
+            f"MRR went from **{fmt(r['mrr_start'], 'money', c)}** at the start of "
+            f"{self.p.period:%B} to **{fmt(r['mrr_end'], 'money', c)}** at its end "
+            f"({'+' if change >= 0 else '−'}{fmt(abs(change), 'money', c)}, "
+            f"{fmt(rel, 'growth')}). The bars show the moves in between, drawn from "
+            "zero: new, expansion and reactivation add MRR (solid), contraction and "
+            "churn remove it (hatched). Start plus the moves equals the end; the "
+            "report checks this before it is published."
+        )
+        show_figure(mrr_movements_bars(self.monthly, period=self.p.period, currency=c))
+
+    def mrr_over_time(self, months: int = 24) -> None:
+        """MRR over time with the movements stacked per month."""
+        if self.mode != "subscriptions":
+            return
+        from churnlab.reports._charts import mrr_over_time
+
+        recent = self.monthly.tail(months)
+        heading("MRR over time")
+        markdown(
+            f"MRR at each month's end over the last {len(recent)} months, and below "
+            "it the month's movements stacked: gains above zero, losses below, a "
+            "dot for the net change."
+        )
+        show_figure(mrr_over_time(recent, currency=self.cur))
+
+    def accounts_lost(self, movements: pd.DataFrame | None = None, top: int = 20):
+        """The month's churned and contracted accounts by MRR lost, plus a CSV.
+
+        ``movements`` is :func:`churnlab.customer_mrr_movements` (computed here
+        when None). The full list goes to ``lost_mrr_accounts.csv`` beside the
+        report.
+        """
+        if self.mode != "subscriptions":
+            return
+        from churnlab.metrics.revenue import customer_mrr_movements
+
+        if movements is None:
+            with capture_warnings(self.warned):
+                movements = customer_mrr_movements(self.p.dataset, as_of=self.p.as_of)
+        month = movements[
+            (pd.to_datetime(movements["period"]) == self.p.period)
+            & movements["movement"].isin(["churn", "contraction"])
+        ]
+        lost = month.assign(mrr_lost=-month["mrr_change"]).sort_values(
+            ["mrr_lost", "customer_id"], ascending=[False, True]
+        )
+        seg = self.p.dataset.customers
+        if seg is not None and "segment" in seg.columns and "segment" not in lost:
+            names = engine.execute(seg.select("customer_id", "segment"))
+            lost = lost.merge(names, on="customer_id", how="left")
+        cols = [
+            c
+            for c in (
+                "customer_id",
+                "segment",
+                "movement",
+                "mrr_start",
+                "mrr_end",
+                "mrr_lost",
+            )
+            if c in lost.columns
+        ]
+        lost = lost[cols].reset_index(drop=True)
+        self.accounts_lost_ = lost
+        heading("Accounts lost and shrunk this month")
+        if lost.empty:
+            markdown("No account churned or contracted this month.")
+            return
+        total = lost["mrr_lost"].sum()
+        markdown(
+            f"{len(lost):,} accounts churned or contracted in {self.p.period:%B %Y}, "
+            f"taking {fmt(total, 'money', self.cur)} of MRR. The {min(top, len(lost))} "
+            "largest by MRR lost:"
+        )
+        shown = lost.head(top).assign(
+            movement=lost["movement"]
+            .head(top)
+            .map({"churn": "churned", "contraction": "contracted"})
+        )
+        show_table(
+            shown,
+            kinds={c: "money" for c in ("mrr_start", "mrr_end", "mrr_lost")},
+            labels={"mrr_lost": "MRR lost"},
+            currency=self.cur,
+        )
+        if self.output_dir:
+            from pathlib import Path
+
+            lost.to_csv(Path(self.output_dir) / "lost_mrr_accounts.csv", index=False)
+            html_raw(
+                '<p><a href="lost_mrr_accounts.csv">The full list as CSV</a> '
+                f"({len(lost):,} accounts).</p>"
+            )
 
     def trend(self, months: int = 24) -> None:
         """Churn rate with a 95% Wilson band, and NRR/GRR, over recent months."""
@@ -511,6 +635,18 @@ class ChurnReport:
         from churnlab.plots.revenue import revenue_retention
 
         recent = self.monthly.tail(months)
+        kind = "logo" if self.mode == "subscriptions" else "order"
+        heading("Churn and retention over time")
+        text = (
+            f"Monthly {kind} churn (churned ÷ active at month start) over the last "
+            f"{len(recent)} months"
+        )
+        if self.mode == "subscriptions":
+            text += ", and revenue retention (NRR, GRR) below it"
+        markdown(
+            text + ". A single month's move is often noise: the shaded band is a "
+            "95% interval for the churn rate."
+        )
         ax = churn_rate(recent)
         low, high = wilson_interval(
             recent["customers_churned"], recent["customers_start"]
@@ -539,9 +675,16 @@ class ChurnReport:
                 if self.p.segment
                 else "the dataset has no customers.segment column"
             )
-            markdown(f"*Skipped: {why}.*")
+            self.notes.append(f"Churn by segment is left out: {why}.")
             return
         from churnlab.plots.churn import churn_rate
+
+        heading("Churn by segment")
+        markdown(
+            "Churn rate per customer segment this month. Segments with fewer than "
+            f"{SMALL_N} customers at the start are flagged: their rate moves a lot "
+            "by chance."
+        )
 
         seg = self.segment_col
         month = self.by_seg[self.by_seg["period"] == self.p.period]
@@ -551,15 +694,7 @@ class ChurnReport:
             table["customers_start"] < SMALL_N, f"⚠ fewer than {SMALL_N} at start", ""
         )
         self._segment_table = table
-        shown = table.assign(churn_rate=table["churn_rate"].map(pct)).rename(
-            columns={
-                seg: seg.replace("_", " "),
-                "customers_start": "active at start",
-                "customers_churned": "churned",
-                "churn_rate": "churn rate",
-            }
-        )
-        show_table(shown)
+        show_table(table, kinds={"churn_rate": "pct"})
         recent = self.by_seg[
             self.by_seg["period"] > self.p.period - pd.DateOffset(months=12)
         ]
@@ -570,8 +705,19 @@ class ChurnReport:
         from churnlab.metrics.mix import rate_change_decomposition
 
         if self.by_seg is None or self.prev is None:
-            markdown("*Skipped: needs segments and a previous month.*")
+            self.notes.append(
+                "What changed since last month is left out: it needs segments and "
+                "a previous month."
+            )
             return
+        heading("What changed since last month")
+        markdown(
+            "The change in overall churn"
+            + (" and NRR" if self.mode == "subscriptions" else "")
+            + " split into **mix** (the customer base shifted toward segments that "
+            "churn more or less) and **rate** (segments themselves churned more or "
+            "less). The two parts add up to the total change."
+        )
         seg = self.segment_col
         pair = [self.p.period - pd.DateOffset(months=1), self.p.period]
         frames = []
@@ -588,12 +734,12 @@ class ChurnReport:
                 (
                     "NRR",
                     rate_change_decomposition(
-                        rev, by=seg, numerator="mrr_retained", denominator="start_mrr"
+                        rev, by=seg, numerator="mrr_retained", denominator="mrr_start"
                     ),
                 )
             )
         out = []
-        for label, frame in frames:
+        for title, frame in frames:
             t = frame.loc["total"]
             driver = (
                 "mix"
@@ -601,18 +747,19 @@ class ChurnReport:
                 else ("within-segment rates")
             )
             markdown(
-                f"**{label}** moved from {pct(t['rate_before'])} to "
+                f"**{title}** moved from {pct(t['rate_before'])} to "
                 f"{pct(t['rate_after'])} ({pp(t['change'])}): {pp(t['mix_effect'])} "
                 f"from the segment mix and {pp(t['rate_effect'])} from within-segment "
                 f"rates. Mostly **{driver}**."
             )
             shown = frame.reset_index()
-            for c in ("weight_before", "weight_after", "rate_before", "rate_after"):
-                shown[c] = shown[c].map(pct)
-            for c in ("mix_effect", "rate_effect", "change"):
-                shown[c] = shown[c].map(pp)
-            show_table(shown)
-            out.append(frame.assign(metric=label))
+            kinds = dict.fromkeys(
+                ("weight_before", "weight_after", "rate_before", "rate_after"), "pct"
+            )
+            kinds.update(dict.fromkeys(("mix_effect", "rate_effect", "change"), "pp"))
+            keep = [shown.columns[0], *[c for c in shown.columns if c in kinds]]
+            show_table(shown[keep], kinds=kinds)
+            out.append(frame.assign(metric=title))
         self.what_changed_ = pd.concat(out)
 
     def cohorts(self, last: int = 24) -> None:
@@ -629,7 +776,7 @@ class ChurnReport:
         if self.window_note:
             ax.set_title(ax.get_title() + " (share of the cohort ordering each month)")
         ax.figure.set_size_inches(11, 8)
-        show_figure(ax)
+        show_figure(ax, scroll=True)
 
     def lifetime(self) -> None:
         """Kaplan–Meier by segment, median and restricted mean, and simple lifetime."""
@@ -665,12 +812,16 @@ class ChurnReport:
             "simple_lifetime": "average lifetime, simple (1 ÷ churn rate)",
         }
         shown = summary[[c for c in cols if c in summary.columns]].copy()
-        for c in ("survival_12", "survival_24"):
-            shown[c] = shown[c].map(pct)
-        for c in ("rmst", "simple_lifetime"):
-            shown[c] = shown[c].map(lambda v: "–" if pd.isna(v) else f"{v:.1f} months")
-        shown = shown.rename(columns=cols)
-        show_table(shown)
+        show_table(
+            shown,
+            kinds={
+                "survival_12": "pct",
+                "survival_24": "pct",
+                "rmst": "months",
+                "simple_lifetime": "months",
+            },
+            labels={k: v for k, v in cols.items() if k},
+        )
         markdown(
             "**Two averages, labelled.** *Simple*: 1 ÷ the monthly churn rate over the "
             "customers' observed months; it assumes that rate holds forever, so it is "
@@ -682,41 +833,66 @@ class ChurnReport:
             "never as a number."
         )
 
+    def accounts_at_risk(self) -> None:
+        """Accounts slipping or dormant, trials not converted, and the backtest.
+
+        Composed of :func:`churnlab.at_risk`, :func:`churnlab.activity_backtest`
+        and :func:`churnlab.dau_mau` (see :mod:`churnlab.reports.at_risk`).
+        """
+        from churnlab.reports.at_risk import accounts_at_risk
+
+        self.metrics.update(accounts_at_risk(self))
+
     def churn_reasons(self) -> None:
         """Churn reasons this month and over the last 12 months, weighted by MRR."""
         ds = self.p.dataset
         if ds.churn_reasons is None:
-            markdown("*Skipped: the dataset has no churn_reasons table.*")
             return
         if ds.subscriptions is None:
-            markdown("*Skipped: weighting reasons by MRR needs subscriptions.*")
+            self.notes.append(
+                "Churn reasons are left out: weighting them by MRR needs subscriptions."
+            )
             return
+        heading("Why customers leave")
+        markdown(
+            "Churn reasons from exit surveys over the last 12 months, counted and "
+            "weighted by the MRR the churned customers were paying."
+        )
         from churnlab.metrics.nps import churn_reasons
         from churnlab.plots.churn import churn_reasons as plot_reasons
 
-        frame = churn_reasons(ds, as_of=self.p.as_of)
+        with capture_warnings(self.warned):
+            frame = churn_reasons(ds, as_of=self.p.as_of)
         window = frame[frame["period"] > self.p.period - pd.DateOffset(months=12)]
-        ax = plot_reasons(window)
+        window = window.assign(reason=window["reason"].map(readable))
+        if window.empty:
+            markdown("No churn reasons recorded over the last 12 months.")
+            return
+        ax = plot_reasons(window, currency=self.cur)
         show_figure(ax)
         year = window.groupby("reason")[["customers_churned", "churned_mrr"]].sum()
         top = year.sort_values("churned_mrr", ascending=False).iloc[0]
         share = top["churned_mrr"] / year["churned_mrr"].sum()
         markdown(
-            f"Top reason over the last 12 months: **{top.name}**, {pct(share)} "
-            f"of churned MRR ({int(top['customers_churned'])} customers)."
+            "Top reason over the last 12 months: **{reason}**, "
+            f"{pct(share)} of churned MRR ({int(top['customers_churned']):,} "
+            "customers).",
+            reason=top.name,
         )
 
     def nps(self) -> None:
         """NPS by quarter."""
         ds = self.p.dataset
         if ds.nps is None:
-            markdown("*Skipped: the dataset has no nps table.*")
             return
+        heading("Net Promoter Score")
+        markdown("NPS = % promoters (9–10) − % detractors (0–6), by quarter.")
         from churnlab.metrics.nps import nps
         from churnlab.plots.nps import nps_trend
 
         quarter_end = self.p.period + pd.offsets.QuarterEnd(0)
-        frame = nps(ds, freq="Q", as_of=min(quarter_end, self.p.as_of))
+        with capture_warnings(self.warned):
+            frame = nps(ds, freq="Q", as_of=min(quarter_end, self.p.as_of))
         if frame.empty:
             markdown("*No complete quarter of NPS responses yet.*")
             return
@@ -727,7 +903,7 @@ class ChurnReport:
         markdown(
             f"Last complete quarter ({last['period'].year} "
             f"Q{last['period'].quarter}): NPS "
-            f"**{last['nps'] * 100:+.0f}** from {int(last['responses']):,} responses "
+            f"**{fmt(last['nps'], 'nps')}** from {int(last['responses']):,} responses "
             f"({pct(last['promoter_share'])} promoters, "
             f"{pct(last['detractor_share'])} detractors)."
         )
@@ -759,17 +935,17 @@ class ChurnReport:
         checks["churn rates lie in [0, 1]"] = bool(((rates >= 0) & (rates <= 1)).all())
         if self.mode == "subscriptions":
             bridge = (
-                m["start_mrr"]
-                + m["new"]
-                + m["expansion"]
-                + m["reactivation"]
-                - m["contraction"]
-                - m["churn"]
+                m["mrr_start"]
+                + m["mrr_new"]
+                + m["mrr_expansion"]
+                + m["mrr_reactivation"]
+                - m["mrr_contraction"]
+                - m["mrr_churn"]
             )
             checks[
                 "MRR bridge holds (end = start + new + expansion + reactivation − "
                 "contraction − churn)"
-            ] = bool(np.allclose(bridge, m["end_mrr"], atol=0.005, rtol=0))
+            ] = bool(np.allclose(bridge, m["mrr_end"], atol=0.005, rtol=0))
             for col in ("grr", "gross_revenue_churn_rate"):
                 v = m[col].dropna()
                 checks[f"{col} lies in [0, 1]"] = bool(((v >= 0) & (v <= 1)).all())
@@ -817,7 +993,7 @@ class ChurnReport:
         if table is not None:
             for _, r in table[table["customers_start"] < SMALL_N].iterrows():
                 out.append(
-                    f"{r[self.segment_col]} churn rate "
+                    f"{esc(r[self.segment_col])} churn rate "
                     f"({int(r['customers_start'])} at start)"
                 )
         return out
@@ -840,7 +1016,7 @@ class ChurnReport:
                 + "; ".join(small)
                 + "."
             )
-        notes += [f"**Excluded by rule:** {note}" for note in self.notes]
+        notes += self.notes
         if self.window_note:
             notes.append(f"**Window:** {self.window_note}")
         doc = publish(
@@ -848,6 +1024,7 @@ class ChurnReport:
             self.metrics,
             self.invariants(),
             notes=notes,
+            warned=self.warned,
             output_dir=output_dir,
             previous_metrics=previous_metrics,
         )

@@ -10,6 +10,7 @@ line instead of deep inside a notebook.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,20 @@ from churnlab import periods
 from churnlab.contract import Dataset, load_dataset
 from churnlab.errors import ParameterError
 
-__all__ = ["ReportParams", "check_params", "latest_complete_month"]
+__all__ = ["ReportParams", "check_params", "latest_complete_month", "REQUIRED"]
+
+#: Tables each report needs, any one of them (its month must be inside one).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "churn": ("subscriptions", "orders"),
+    "sales": ("deals", "orders"),
+}
+
+#: Tables of company-wide totals: a segment's report leaves them out (their
+#: inputs are then named as missing) rather than set them against one segment.
+COMPANY_TABLES = ("sales_inputs",)
+
+#: Longest segment name accepted (labels are capped lower on the page).
+SEGMENT_MAX = 200
 
 
 @dataclass
@@ -43,10 +57,14 @@ class ReportParams:
         Customer segment the report is filtered to (None = all customers).
     inactivity_days : int
         Window for orders-only data.
-    gross_margin : float
-        Gross margin used by LTV, between 0 and 1.
+    gross_margin : float or None
+        Gross margin used by LTV, between 0 and 1; None when not given (LTV then
+        applies no margin, as ``churnlab.ltv`` does, and says it is assumed).
     dataset : Dataset
         The loaded (and, with ``segment``, filtered) dataset.
+    currency : str
+        Currency code of money figures (the ``currency`` parameter, else
+        ``currency`` in ``dataset.toml``; "" when neither states it).
     """
 
     report: str
@@ -56,8 +74,9 @@ class ReportParams:
     data_dir: str
     segment: str | None
     inactivity_days: int
-    gross_margin: float
+    gross_margin: float | None
     dataset: Dataset = field(repr=False)
+    currency: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -90,7 +109,8 @@ def check_params(
     segment: str | None = None,
     as_of: str | None = None,
     inactivity_days: int = periods.DEFAULT_INACTIVITY_DAYS,
-    gross_margin: float = 0.8,
+    gross_margin: float | None = None,
+    currency: str | None = None,
     dataset: Dataset | None = None,
     **extra: Any,
 ) -> ReportParams:
@@ -111,8 +131,12 @@ def check_params(
         before the month's last day (the month would not be complete).
     inactivity_days : int
         Inactivity window for orders-only data.
-    gross_margin : float
-        Between 0 and 1.
+    gross_margin : float or None
+        Between 0 and 1; None (the default) applies no margin and labels LTV as
+        resting on that assumption, exactly as ``churnlab.ltv`` does.
+    currency : str, optional
+        Three-letter code shown on money figures; default ``currency`` in the
+        folder's ``dataset.toml``.
     dataset : Dataset, optional
         An already loaded dataset (skips loading ``data_dir``).
     **extra
@@ -130,6 +154,26 @@ def check_params(
     ContractError
         If the data breaks the contract.
     """
+    for name, value in (("month", month), ("as_of", as_of), ("segment", segment)):
+        if value is not None and not isinstance(value, str):
+            raise ParameterError(
+                f'{name}={value!r} must be text, e.g. {name}="2026-10".'
+                if name == "month"
+                else f"{name}={value!r} must be text."
+            )
+    if data_dir is not None and not isinstance(data_dir, str | Path):
+        raise ParameterError(f"data_dir={data_dir!r} must be a folder path.")
+    if currency is not None and (
+        not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency)
+    ):
+        raise ParameterError(
+            f"currency={currency!r} must be a three-letter code such as EUR."
+        )
+    if segment is not None and len(segment) > SEGMENT_MAX:
+        raise ParameterError(
+            f"segment is {len(segment):,} characters long; segments are at most "
+            f"{SEGMENT_MAX}."
+        )
     if month is not None:
         period = periods.parse_month(month)
     if (
@@ -140,7 +184,7 @@ def check_params(
         raise ParameterError(
             f"inactivity_days={inactivity_days!r} must be a whole number of days >= 1."
         )
-    if (
+    if gross_margin is not None and (
         isinstance(gross_margin, bool)
         or not isinstance(gross_margin, int | float)
         or not (0 < gross_margin <= 1)
@@ -167,6 +211,20 @@ def check_params(
             f"month={month!r} is outside the data: it covers {first_month} to "
             f"{last_month} (the last complete month)."
         )
+    needed = [t for t in REQUIRED.get(report, ()) if t in dataset.info]
+    if report in REQUIRED and not needed:
+        raise ParameterError(
+            f"The {report} report needs a {' or an '.join(REQUIRED[report])} table; "
+            f"the dataset in {str(folder)!r} has {', '.join(dataset.tables) or 'none'}."
+        )
+    starts = [dataset.info[t].earliest for t in needed]
+    starts = [s for s in starts if s is not None]
+    if starts and month < min(starts).strftime("%Y-%m"):
+        first = min(starts).strftime("%Y-%m")
+        raise ParameterError(
+            f"month={month!r} is before the {report} report's tables start "
+            f"({' / '.join(needed)} from {first}); pick {first} or later."
+        )
     month_end = periods.period_end(period, "M") - pd.Timedelta(days=1)
     if as_of is None:
         as_of_day = month_end
@@ -179,6 +237,9 @@ def check_params(
             )
     if segment is not None:
         dataset = _filter_segment(dataset, segment)
+        _check_segment_rows(dataset, report, segment)
+    if currency is None:
+        currency = _config_currency(folder)
     return ReportParams(
         report=report,
         month=month,
@@ -187,10 +248,47 @@ def check_params(
         data_dir=str(folder),
         segment=segment,
         inactivity_days=inactivity_days,
-        gross_margin=float(gross_margin),
+        gross_margin=None if gross_margin is None else float(gross_margin),
         dataset=dataset,
         extra=dict(extra),
+        currency=currency or "",
     )
+
+
+def _config_currency(folder: Path) -> str:
+    """``currency`` from the folder's ``dataset.toml`` ("" when absent)."""
+    import tomllib
+
+    path = folder / "dataset.toml"
+    if not path.is_file():
+        return ""
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("currency")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        return ""  # the loader reports a broken dataset.toml
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise ParameterError(
+            f"{path}: currency={value!r} must be a three-letter code such as EUR."
+        )
+    return value
+
+
+def _check_segment_rows(ds: Dataset, report: str, segment: str) -> None:
+    """A segment must have rows in the tables its report is built on."""
+    from churnlab import engine
+
+    for name in REQUIRED.get(report, ()):
+        table = ds.tables.get(name)
+        if table is None:
+            continue
+        if int(engine.scalar(table.count())) == 0:
+            raise ParameterError(
+                f"segment={segment!r} has no rows in the {name} table, so the "
+                f"{report} report has nothing to show for it; pick another segment "
+                "or leave it out."
+            )
 
 
 def _filter_segment(ds: Dataset, segment: str) -> Dataset:
@@ -209,6 +307,8 @@ def _filter_segment(ds: Dataset, segment: str) -> Dataset:
     ids = ds.customers.filter(ds.customers.segment == segment).select("customer_id")
     tables = {}
     for name, table in ds.tables.items():
+        if name in COMPANY_TABLES:
+            continue  # company totals cannot be split by segment
         key = "account_id" if name == "events" else "customer_id"
         if name != "customers" and "segment" in table.columns:
             table = table.filter(table.segment == segment)

@@ -12,20 +12,23 @@ restatements and ``metrics.json``.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from churnlab.errors import ChurnlabWarning, ParameterError
+from churnlab.errors import ParameterError
 from churnlab.reports._display import (
-    TABLE_CSS,
+    CSS,
+    capture_warnings,
+    esc,
+    fmt,
     html_raw,
     markdown,
     num,
     pct,
     publish,
+    route_warnings,
     show_figure,
     show_table,
 )
@@ -33,41 +36,78 @@ from churnlab.reports.params import ReportParams
 
 __all__ = ["SalesReport"]
 
-_UNITS = {"rate": "pct", "ratio": "ratio", "count": "count", "days": "days"}
+#: Display kind per KPI unit; rates are fractions, the display formats them.
+_KINDS = {"rate": "pct", "growth": "pct", "ratio": "ratio", "days": "days"}
+
+#: KPIs that are rates whatever unit the KPI table gives them (NRR is a
+#: percentage in both reports).
+_PCT_KPIS = {"nrr", "grr", "crr", "quota_attainment"}
+
+#: Readable KPI names (others: underscores become spaces, first letter capital).
+KPI_LABELS = {
+    "nrr": "Net revenue retention (NRR)",
+    "grr": "Gross revenue retention (GRR)",
+    "ltv": "Customer lifetime value (LTV)",
+    "arpa": "Average revenue per account (ARPA)",
+    "acv": "Average contract value (ACV)",
+    "aov": "Average order value (AOV)",
+    "revenue_growth_qoq": "Revenue growth, quarter on quarter",
+    "revenue_growth_yoy": "Revenue growth, year on year",
+    "revenue_share_new": "Revenue share from new customers",
+}
+
+
+def kpi_label(kpi: str) -> str:
+    """A KPI key as the words the table shows."""
+    if kpi in KPI_LABELS:
+        return KPI_LABELS[kpi]
+    text = kpi.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+#: KPIs that are amounts of money.
+_MONEY_WORDS = (
+    "revenue",
+    "aov",
+    "acv",
+    "arpa",
+    "ltv",
+    "mrr",
+    "value",
+    "amount",
+    "expenses",
+    "deal_size",
+    "velocity",
+)
 
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
-def _fmt(value: Any, unit: str) -> str:
-    if _missing(value):
-        return "–"
-    if unit in ("rate", "growth"):
-        return pct(value)
-    if unit == "ratio":
-        return f"{value:.2f}×"
-    if unit == "days":
-        return f"{value:,.1f} days"
-    return num(value)
+def _kind(kpi: str, unit: str) -> str:
+    if kpi in _PCT_KPIS:
+        return "pct"
+    if unit in _KINDS:
+        return _KINDS[unit]
+    if any(w in kpi for w in _MONEY_WORDS) and "count" not in kpi:
+        return "money"
+    return "count"
 
 
 def _change(row: pd.Series, which: str) -> str:
     """Change vs an earlier period: points for rates and ratios, % for amounts."""
-    unit = row.get("unit", "")
-    if unit in ("rate", "growth"):
-        value = row.get(f"change_vs_{which}")
-        return "–" if _missing(value) else f"{value * 100:+.1f} pp"
-    if unit == "ratio":
+    kind = _kind(str(row.get("kpi", "")), row.get("unit", ""))
+    if kind == "pct":
+        return fmt(row.get(f"change_vs_{which}"), "pp")
+    if kind == "ratio":
         value = row.get(f"change_vs_{which}")
         return "–" if _missing(value) else f"{value:+.2f}"
-    return _growth(row.get(f"growth_vs_{which}"))
+    return fmt(row.get(f"growth_vs_{which}"), "growth")
 
 
 def _growth(value: Any) -> str:
-    if _missing(value):
-        return "–"
-    return f"{value:+.1%}"
+    return fmt(value, "growth")
 
 
 class SalesReport:
@@ -98,14 +138,16 @@ class SalesReport:
                 f"{', '.join(ds.tables) or 'none'}."
             )
         self.notes: list[str] = []
+        self.warned: list[str] = []
+        route_warnings(self.warned)
+        self.cur = params.currency
         self.checks: dict[str, bool] = {}
         inputs = {
             k: v
             for k, v in params.extra.items()
             if k in ("market_size", "sales_expenses") and v is not None
         }
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ChurnlabWarning)
+        with capture_warnings(self.warned):
             self.kpis = sales_kpis(
                 ds,
                 params.month,
@@ -114,42 +156,32 @@ class SalesReport:
                 inactivity_days=params.inactivity_days,
                 **inputs,
             )
-        self._collect(caught)
         self.metrics: dict[str, Any] = {}
         for _, row in self.kpis.iterrows():
             value = row["value"]
             self.metrics[row["kpi"]] = None if pd.isna(value) else float(value)
 
-    def _collect(self, caught: list[warnings.WarningMessage]) -> None:
-        for w in caught:
-            if issubclass(w.category, ChurnlabWarning):
-                text = str(w.message)
-                if text not in self.notes:
-                    self.notes.append(text)
-
     def _run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ChurnlabWarning)
-            out = func(*args, **kwargs)
-        self._collect(caught)
-        return out
+        with capture_warnings(self.warned):
+            return func(*args, **kwargs)
 
     # ----------------------------------------------------------------- sections
 
     def summary(self) -> None:
         """Title line and the month's revenue, growth and win rate in a sentence."""
         p = self.p
-        scope = f"segment **{p.segment}**" if p.segment else "all segments"
+        scope = "segment **{segment}**" if p.segment else "all segments"
         markdown(
             f"### {p.period.strftime('%B %Y')} · {scope} · data known through "
-            f"{p.as_of.strftime('%Y-%m-%d')}"
+            f"{p.as_of.strftime('%Y-%m-%d')}",
+            segment=p.segment,
         )
         k = self.kpis.set_index("kpi")
         parts = []
         if "total_revenue" in k.index and pd.notna(k.loc["total_revenue", "value"]):
             r = k.loc["total_revenue"]
             parts.append(
-                f"Revenue was **{num(r['value'])}** "
+                f"Revenue was **{fmt(r['value'], 'money', self.cur)}** "
                 f"({_growth(r['growth_vs_previous'])} vs last month, "
                 f"{_growth(r['growth_vs_last_year'])} vs a year earlier)"
             )
@@ -175,8 +207,8 @@ class SalesReport:
 
         cells = []
         for _, r in self.kpis.iterrows():
-            unit = r.get("unit", "")
-            value = _fmt(r["value"], unit)
+            kind = _kind(str(r["kpi"]), r.get("unit", ""))
+            value = fmt(r["value"], kind, self.cur)
             if r.get("missing"):
                 value = (
                     f"needs {r['missing']}"
@@ -184,15 +216,17 @@ class SalesReport:
                     else f"{value} ({r['missing']})"
                 )
             top, bottom = r["numerator"], r["denominator"]
+            unit = "money" if kind == "money" else "count"
+            top_s = fmt(top, unit, self.cur)
             parts = (
                 "–"
                 if _missing(top)
-                else (num(top) if _missing(bottom) else f"{num(top)} / {num(bottom)}")
+                else (top_s if _missing(bottom) else f"{top_s} / {num(bottom)}")
             )
             cells.append(
                 "<tr>"
-                f"<th>{html.escape(r['kpi'].replace('_', ' '))}</th>"
-                f"<td>{html.escape(value)}</td><td>{parts}</td>"
+                f"<th>{html.escape(kpi_label(str(r['kpi'])))}</th>"
+                f"<td>{html.escape(value)}</td><td>{html.escape(parts)}</td>"
                 f"<td>{_change(r, 'previous')}</td><td>{_change(r, 'last_year')}</td>"
                 f'<td class="formula">{html.escape(str(r["formula"]))}</td>'
                 f'<td class="formula">{html.escape(str(r["kind"]))}</td>'
@@ -204,7 +238,7 @@ class SalesReport:
             '<th class="formula">formula</th><th class="formula">kind</th></tr>'
         )
         html_raw(
-            TABLE_CSS
+            CSS
             + '<div class="cl-table"><table>'
             + head
             + "".join(cells)
@@ -212,12 +246,41 @@ class SalesReport:
         )
         markdown("Rates and ratios change in points (pp); amounts and counts in %.")
 
+    def mature_month(self) -> tuple[str | None, float | None]:
+        """The latest month whose leads are older than the median sales cycle.
+
+        Returns ``(YYYY-MM, median cycle in days)``; ``(None, days)`` when no
+        month before the report month is old enough, ``(None, None)`` without
+        a cycle to measure.
+        """
+        from churnlab.sales import sales_cycle
+
+        ds = self.p.dataset
+        if ds.deals is None:
+            return None, None
+        start = self.p.period - pd.DateOffset(months=11)
+        span = (start.strftime("%Y-%m-%d"), self.p.as_of.strftime("%Y-%m-%d"))
+        cycle = self._run(sales_cycle, ds, period=span, as_of=self.p.as_of)
+        days = cycle["cycle_days_median"].dropna() if len(cycle) else pd.Series()
+        if days.empty:
+            return None, None
+        median = float(days.iloc[0])
+        # the month's last lead must be older than the median cycle at as_of
+        last_ok = self.p.as_of - pd.Timedelta(days=median)
+        month = (last_ok + pd.Timedelta(days=1)).to_period("M") - 1
+        month = min(month, self.p.period.to_period("M") - 1)
+        first = ds.info["leads"].earliest if "leads" in ds.info else None
+        if first is not None and month < pd.Timestamp(first).to_period("M"):
+            return None, median
+        return str(month), median
+
     def pipeline(self) -> None:
-        """Leads → opportunities → won for the month's leads, with deals in progress."""
+        """Leads of the month beside the latest mature cohort, to won deals."""
         ds = self.p.dataset
         if ds.leads is None:
-            markdown("*Skipped: the dataset has no leads table.*")
+            self.notes.append("The pipeline is left out: the data has no leads.")
             return
+        from churnlab.plots.sales import pipeline_funnel as plot_funnel
         from churnlab.sales import pipeline_funnel
 
         frame = self._run(pipeline_funnel, ds, period=self.p.month, as_of=self.p.as_of)
@@ -230,16 +293,38 @@ class SalesReport:
         self.checks["funnel conversions lie in [0, 1]"] = bool(
             ((rates >= 0) & (rates <= 1)).all()
         )
-        from churnlab.plots.sales import pipeline_funnel as plot_funnel
-
-        show_figure(plot_funnel(frame))
+        mature, median = self.mature_month()
+        panels = [(frame, f"Leads of {self.p.period:%B %Y} (too young to judge)")]
+        if mature is not None:
+            old = self._run(pipeline_funnel, ds, period=mature, as_of=self.p.as_of)
+            self.mature_funnel_ = old
+            label = pd.Timestamp(mature + "-01").strftime("%B %Y")
+            panels.insert(0, (old, f"Leads of {label} (mature)"))
+        for data, title in panels:
+            ax = plot_funnel(data)
+            ax.set_title(title)
+            ax.figure.set_size_inches(7, 3.2)
+            show_figure(ax)
+        text = (
+            f"The median sales cycle is {fmt(median, 'days')}: leads of "
+            f"{self.p.period:%B} have had at most a month, so their later steps "
+            "will still grow. "
+        )
+        if mature is not None:
+            text += (
+                f"The first chart follows the most recent cohort older than the "
+                f"median cycle ({mature}), the fairer read of conversion."
+            )
+        elif median is None:
+            text = ""
         still = int(frame["in_progress"].sum()) if "in_progress" in frame else 0
         if still:
-            markdown(
-                f"{still:,} of these leads' deals are still open at the report "
-                "date: they are in progress (censored), not lost, so the later "
-                "steps will still grow."
+            text += (
+                f" {still:,} of this month's leads have deals still open at the "
+                "report date: in progress (censored), not lost."
             )
+        if text:
+            markdown(text.strip())
 
     def owners(self) -> None:
         """Win rate and cycle length by owner, naive beside censoring-aware."""
@@ -269,7 +354,7 @@ class SalesReport:
         show_figure(plot_cycle(cycle, by="owner"))
         shown = pd.DataFrame(
             {
-                "owner": table["owner"],
+                "owner": table["owner"].astype(str),
                 "deals created": table["deals"],
                 "open": table["deals_open"],
                 "won / closed": [
@@ -278,19 +363,21 @@ class SalesReport:
                         table["deals_won"], table["deals_closed"], strict=True
                     )
                 ],
-                "win rate, closed only": table["win_rate"].map(pct),
-                "win rate, open deals counted (Aalen–Johansen)": table[
-                    "win_rate_aj"
-                ].map(pct),
-                "median cycle, won deals (days)": table["cycle_days_median"].map(
-                    lambda v: "–" if pd.isna(v) else f"{v:.0f}"
-                ),
-                "median cycle, open deals counted (days)": table[
-                    "cycle_days_median_aj"
-                ].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}"),
+                "win rate, closed only": table["win_rate"],
+                "win rate, open deals counted (Aalen–Johansen)": table["win_rate_aj"],
+                "median cycle, won deals": table["cycle_days_median"],
+                "median cycle, open deals counted": table["cycle_days_median_aj"],
             }
         )
-        show_table(shown)
+        show_table(
+            shown,
+            kinds={
+                "win rate, closed only": "pct",
+                "win rate, open deals counted (Aalen–Johansen)": "pct",
+                "median cycle, won deals": "days",
+                "median cycle, open deals counted": "days",
+            },
+        )
         markdown(
             f"Deals created {span[0]} to {span[1]}. The *closed only* win rate ignores "
             "deals still open, which biases it toward quick outcomes; the "
@@ -309,7 +396,16 @@ class SalesReport:
 
         frame = self._run(quota_attainment, ds, period=self.p.month, as_of=self.p.as_of)
         self.quota_ = frame
-        show_figure(plot_quota(frame))
+        if frame.empty:
+            markdown("No quota is set for this month.")
+            return
+        import seaborn as sns
+
+        ax = plot_quota(frame)
+        met, below = sns.color_palette("colorblind")[2], "0.7"
+        for bar in ax.patches:  # reaching quota is good news: green, hatched
+            bar.set_facecolor(met if bar.get_hatch() else below)
+        show_figure(ax)
         if len(frame):
             met = int((frame["attainment"] >= 1).sum())
             markdown(f"{met} of {len(frame)} owners reached their quota this month.")
@@ -327,6 +423,9 @@ class SalesReport:
         )
         from churnlab.plots.sales import sales_by_location as plot_locations
 
+        if frame.empty:
+            markdown("No orders this month.")
+            return
         show_figure(plot_locations(frame))
         shares = frame["revenue_share"].dropna()
         self.checks["location shares add up to 1"] = bool(
@@ -334,15 +433,23 @@ class SalesReport:
         )
         shown = pd.DataFrame(
             {
-                "location": frame["location"],
+                "location": frame["location"].astype(str),
                 "customers": frame["customers"],
                 "orders": frame["orders"],
-                "revenue": frame["revenue"].map(num),
-                "share of revenue": frame["revenue_share"].map(pct),
-                "vs last month": frame["growth"].map(_growth),
+                "revenue": frame["revenue"],
+                "share of revenue": frame["revenue_share"],
+                "vs last month": frame["growth"],
             }
         )
-        show_table(shown)
+        show_table(
+            shown,
+            kinds={
+                "revenue": "money",
+                "share of revenue": "pct",
+                "vs last month": "growth",
+            },
+            currency=self.cur,
+        )
 
     def new_vs_existing(self) -> None:
         """Revenue from new versus existing customers over the last 12 months."""
@@ -355,7 +462,20 @@ class SalesReport:
 
         frame = self._run(revenue_new_vs_existing, ds, as_of=self.p.as_of)
         frame = frame[frame["period"] > self.p.period - pd.DateOffset(months=12)]
-        show_figure(plot_split(frame))
+        ax = plot_split(frame)
+        from matplotlib.ticker import FuncFormatter
+
+        from churnlab.reports._display import money
+
+        ax.tick_params(axis="x", labelrotation=45)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+        ax.yaxis.set_major_formatter(
+            FuncFormatter(lambda v, _p: money(v, self.cur, compact=True))
+        )
+        if self.cur:
+            ax.set_ylabel(f"Revenue, net of refunds ({self.cur})")
+        show_figure(ax)
 
     # -------------------------------------------------------------- publishing
 
@@ -366,7 +486,9 @@ class SalesReport:
         """
         rates = self.kpis[self.kpis["unit"] == "rate"]
         bounded = rates[
-            ~rates["kpi"].isin(["revenue_growth_qoq", "revenue_growth_yoy", "nrr"])
+            ~rates["kpi"].isin(
+                ["revenue_growth_qoq", "revenue_growth_yoy", "nrr", "average_margin"]
+            )
         ]["value"].dropna()
         self.checks["KPI rates lie in [0, 1]"] = bool(
             ((bounded >= 0) & (bounded <= 1)).all()
@@ -377,18 +499,19 @@ class SalesReport:
             notes.append(
                 "**Inputs not in the data:** "
                 + "; ".join(
-                    f"{r.kpi.replace('_', ' ')} needs {r.missing}"
+                    f"{esc(kpi_label(r.kpi))} needs {esc(r.missing)}"
                     for r in missing.itertuples()
                 )
                 + ". Pass them as report parameters "
                 "(e.g. `--param market_size=250000`)."
             )
-        notes += [f"**Excluded by rule:** {note}" for note in self.notes]
+        notes += self.notes
         doc = publish(
             self.p,
             self.metrics,
             self.checks,
             notes=notes,
+            warned=self.warned,
             output_dir=output_dir,
             previous_metrics=previous_metrics,
         )

@@ -20,6 +20,15 @@ The generator is vectorised with numpy: it loops only over months, segments,
 spell generations, plan-change ranks and fixed-size chunks of the event grid,
 never over customers or rows. The same ``seed`` always gives identical frames,
 and :func:`write` identical files.
+
+It is one module, though long, because it is one simulation. Reproducibility
+does not need it: each table family draws from its own child of
+``numpy.random.SeedSequence(seed)``, assigned by position in ``_simulate``, so
+changing one table's draws leaves every other table's stream as it was; but the
+tables are built from each other (subscriptions from customers; orders, churn
+reasons, NPS and events from subscription spells; leads and activities from
+deals) and share the planted parameters that :func:`ground_truth` reports, so
+they are read together.
 """
 
 from __future__ import annotations

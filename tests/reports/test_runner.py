@@ -16,6 +16,7 @@ from churnlab import cli
 from churnlab.errors import ReportError
 from churnlab.reports import runner
 from tests.conftest import ROOT, real_file
+from tests.reports._browser import CHROMIUM, _overflow
 
 SAMPLE = ROOT / "churnlab" / "sample" / "data"
 
@@ -35,6 +36,7 @@ def test_cli_publishes_html_notebook_and_metrics(published):
     assert sorted(p.name for p in published.iterdir()) == [
         "churn.html",
         "churn.ipynb",
+        "lost_mrr_accounts.csv",
         "metrics.json",
     ]
     doc = json.loads((published / "metrics.json").read_text())
@@ -84,7 +86,12 @@ def test_html_hides_code_and_shows_no_tracebacks_or_warnings(published):
     assert "Monthly churn report" in page
     assert "import churnlab" not in page  # code cells are hidden
     assert "Traceback" not in page
-    assert "data:image/png;base64" in page  # charts are embedded: self-contained
+    assert "<svg" in page and "<img" not in page  # charts are inline SVG
+    assert "<title>Churn report · October 2026</title>" in page
+    assert 'http-equiv="Content-Security-Policy"' in page
+    assert "jp-OutputArea-output" in page
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page
+    assert "Warning" not in page and ".py:" not in page
     nb = nbformat.read(published / "churn.ipynb", as_version=4)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -233,7 +240,7 @@ def test_late_data_restatement_is_reported(published, tmp_path):
     )
     page = result.html.read_text()
     assert "late data changed numbers published earlier" in page
-    assert "customers_churned" in page
+    assert "customers churned" in page
 
 
 def test_orders_only_dataset_gets_the_non_contractual_report(tmp_path):
@@ -256,7 +263,9 @@ def test_orders_only_dataset_gets_the_non_contractual_report(tmp_path):
     assert m["order_churn_rate"] == pytest.approx(row["churn_rate"])
     page = result.html.read_text()
     assert "60 days without an order" in page
-    assert "Skipped: the MRR bridge needs a subscriptions table" in page
+    # the text follows the data: no MRR or NRR prose on orders-only data
+    assert "MRR sections are left out" in page
+    assert "MRR bridge" not in page and "NRR" not in page
 
 
 def test_notebook_runs_under_plain_papermill(tmp_path, monkeypatch):
@@ -346,50 +355,14 @@ def test_fingerprint_changes_with_the_data(tmp_path):
     assert runner.fingerprint(tmp_path) != before
 
 
-def _overflow(html_path: Path, width: int) -> tuple[str, str]:
-    probe = html_path.with_name("probe.html")
-    script = (
-        "<script>window.addEventListener('load', function () {"
-        "document.body.setAttribute('data-overflow', "
-        "document.documentElement.scrollWidth > window.innerWidth ? 'yes' : 'no');"
-        "document.body.setAttribute('data-width', "
-        "document.documentElement.scrollWidth);});</script>"
-    )
-    probe.write_text(html_path.read_text().replace("</body>", script + "</body>"))
-    done = subprocess.run(
-        [
-            shutil.which("chromium") or shutil.which("chromium-browser"),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={html_path.parent / 'chrome'}",
-            f"--window-size={width},900",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            probe.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    import re
-
-    found = re.search(r'data-overflow="(\w+)" data-width="(\d+)"', done.stdout)
-    assert found, done.stderr[-2000:]
-    return found.group(1), found.group(2)
-
-
 @pytest.mark.skipif(
-    not (shutil.which("chromium") or shutil.which("chromium-browser")),
-    reason="chromium is not installed (apt-get install chromium)",
+    not CHROMIUM, reason="chromium is not installed (apt-get install chromium)"
 )
-def test_report_has_no_horizontal_overflow_on_a_laptop(published, tmp_path):
+@pytest.mark.parametrize("width", [1366, 390])
+def test_report_has_no_horizontal_overflow_at_laptop_and_phone_width(
+    published, tmp_path, width
+):
     page = tmp_path / "churn.html"
     shutil.copy(published / "churn.html", page)
-    overflow, width = _overflow(page, 1366)
-    assert overflow == "no", f"page is {width}px wide at a 1366px window"
+    overflow, scroll = _overflow(page, width)
+    assert overflow == "no", f"page is {scroll}px wide at a {width}px window"
