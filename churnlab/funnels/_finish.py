@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
+from churnlab._frames import ratio as _ratio
 from churnlab.funnels.spec import _Spec
 
 # ------------------------------------------------------------------------ finish
 
 __all__: list[str] = []
-
-
-def _ratio(num: Any, den: Any) -> Any:
-    num = pd.to_numeric(num, errors="coerce")
-    den = pd.to_numeric(den, errors="coerce")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-    return out
 
 
 def _long_counts(wide: pd.DataFrame, spec: _Spec) -> pd.DataFrame:

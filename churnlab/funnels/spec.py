@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab import contract, engine, periods
-from churnlab._docs import DOCS
+from churnlab._docs import share_docs_with
 from churnlab.errors import ChurnlabWarning, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,20 +87,15 @@ since : date-like, optional
     "fas_of": """\
 as_of : date-like, optional
     The day the events are known through, inclusive; events after it are
-    ignored. Default: the day of the latest event. Users who entered less than
-    one window before the end of this day are censored.""",
+    ignored. Default: the day of the latest event
+    (:func:`churnlab.periods.as_of_for` at daily resolution, not the last
+    complete month: a funnel counts attempts up to the last day seen). Users
+    who entered less than one window before the end of this day are censored.""",
 }
 
 
-def _funnel_docs(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Fill shared parameter text (``{events}``, ``{window}``, ...) in a docstring."""
-    if func.__doc__:
-        import textwrap
-
-        texts = {**DOCS, **_FUNNEL_DOCS}
-        filled = {k: textwrap.indent(v, "    ").lstrip() for k, v in texts.items()}
-        func.__doc__ = func.__doc__.format(**filled)
-    return func
+#: Fill shared parameter text (``{events}``, ``{window}``, ...) in a docstring.
+_funnel_docs = share_docs_with(_FUNNEL_DOCS)
 
 
 # --------------------------------------------------------------------- parameters
@@ -225,7 +220,7 @@ def _spec(
             "count_by='account' needs an account_id column in events; this events "
             "table has none."
         )
-    day = periods.resolve_as_of(as_of, latest=ds.latest("events"), freq="D")
+    day = periods.as_of_for(ds, "events", as_of=as_of, freq="D")
     info = ds.info.get("events")
     earliest = info.earliest if info is not None else None
     if earliest is None or pd.isna(earliest):

@@ -108,7 +108,7 @@ def check_params(
     data_dir: str | Path | None = None,
     segment: str | None = None,
     as_of: str | None = None,
-    inactivity_days: int = 90,
+    inactivity_days: int = periods.DEFAULT_INACTIVITY_DAYS,
     gross_margin: float | None = None,
     currency: str | None = None,
     dataset: Dataset | None = None,

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from churnlab import contract, periods
+from churnlab._docs import share_docs_with
+from churnlab._frames import by_list, ratio
 from churnlab.errors import ChurnlabWarning, ParameterError
 
 __all__: list[str] = []  # private helpers of the sales modules
@@ -46,18 +48,10 @@ as_of : date-like, optional
     day. Deal statuses are read at the end of this day."""
 
 
-def _docs(func: Any) -> Any:
-    if func.__doc__:
-        import textwrap
-
-        texts = {
-            "period": _PERIOD_DOC,
-            "sas_of": _AS_OF_DOC,
-            "cas_of": _COHORT_AS_OF_DOC,
-        }
-        filled = {k: textwrap.indent(v, "    ").lstrip() for k, v in texts.items()}
-        func.__doc__ = func.__doc__.format(**filled)
-    return func
+#: Fill ``{period}``, ``{sas_of}``, ``{cas_of}`` (and the shared texts) in a docstring.
+_docs = share_docs_with(
+    {"period": _PERIOD_DOC, "sas_of": _AS_OF_DOC, "cas_of": _COHORT_AS_OF_DOC}
+)
 
 
 # ------------------------------------------------------------------------ periods
@@ -96,9 +90,9 @@ class _Window:
         return _Window(start, end, label, self.months)
 
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER_RE = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
-_YEAR_RE = re.compile(r"^(\d{4})$")
+_SPANS = {"M": 1, "Q": 3, "Y": 12}
+_COMPACT_QUARTER = re.compile(r"^(\d{4})(Q[1-4])$", re.IGNORECASE)
+_LABEL = re.compile(r"^\d{4}(-\d{2}|-Q[1-4])?$", re.IGNORECASE)
 
 
 def _label(start: pd.Timestamp, months: int | None) -> str:
@@ -112,25 +106,25 @@ def _label(start: pd.Timestamp, months: int | None) -> str:
 
 
 def _parse_period(period: Any) -> tuple[pd.Timestamp, pd.Timestamp, int | None, str]:
+    """:func:`churnlab.periods.parse_period` plus the period's calendar length.
+
+    Sales periods are labels (``"2026-10"``, ``"2026-Q4"`` or ``"2026Q4"``,
+    ``"2026"``) or a ``(first, last)`` pair. A single day is refused on purpose:
+    free text such as ``"Jan 2026"`` would parse as 1 January and silently pick
+    a month. The length (1, 3 or 12 months; None for a pair) lets a window step
+    back to the previous period.
+    """
     if isinstance(period, tuple | list) and len(period) == 2:
-        first = periods.parse_date(period[0], name="period start")
-        last = periods.parse_date(period[1], name="period end")
-        if last < first:
-            raise ParameterError(f"period={period!r} ends before it starts.")
-        label = f"{first:%Y-%m-%d}..{last:%Y-%m-%d}"
-        return first, periods.cutoff(last), None, label
+        p = periods.parse_period(period, name="period")
+        return p.start, p.end, None, p.label
     if isinstance(period, str):
-        text = period.strip()
-        if _MONTH_RE.match(text):
-            start = periods.parse_month(text, name="period")
-            return start, start + pd.DateOffset(months=1), 1, text
-        m = _QUARTER_RE.match(text)
-        if m:
-            start = pd.Timestamp(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
-            return start, start + pd.DateOffset(months=3), 3, _label(start, 3)
-        if _YEAR_RE.match(text):
-            start = pd.Timestamp(int(text), 1, 1)
-            return start, start + pd.DateOffset(years=1), 12, text
+        text = _COMPACT_QUARTER.sub(r"\1-\2", period.strip())
+        if _LABEL.match(text):
+            p = periods.parse_period(text, name="period")
+            months = next(
+                n for f, n in _SPANS.items() if p.end == periods.period_end(p.start, f)
+            )
+            return p.start, p.end, months, p.label
     raise ParameterError(
         f"period={period!r} is not a period; use 'YYYY-MM' (e.g. '2026-10'), "
         "'YYYY-Qn', 'YYYY' or a (first_day, last_day) pair."
@@ -141,23 +135,26 @@ def _window(
     period: Any,
     *,
     as_of: Any,
-    latest: pd.Timestamp | None,
+    data: contract.Dataset | None,
     follow: bool = False,
 ) -> _Window:
     """The period as a window.
 
     ``follow=False`` (flows): the window is judged as of its own end (or
     ``as_of``). ``follow=True`` (cohorts): the period only selects who enters;
-    statuses are read at the end of ``as_of``, by default the data's last day.
+    statuses are read at the end of ``as_of``. A missing ``as_of`` is
+    :func:`churnlab.periods.as_of_for` at daily resolution: the data's last day
+    (sales reads a period to date, not only complete months).
     """
+    latest = data.latest() if data is not None else None
     if period is None:
-        day = periods.resolve_as_of(as_of, latest=latest, freq="D")
+        day = _as_of_day(data, as_of)
         return _Window(None, periods.cutoff(day), "all data")
     start, end, months, label = _parse_period(period)
     full_end = end
     observe = None
     if follow:
-        observe = periods.cutoff(periods.resolve_as_of(as_of, latest=latest, freq="D"))
+        observe = periods.cutoff(_as_of_day(data, as_of))
         if observe <= start:
             raise ParameterError(
                 f"period {label} starts after the as-of date "
@@ -196,6 +193,13 @@ def _window(
     return _Window(start, end, label, months, full_end)
 
 
+def _as_of_day(data: contract.Dataset | None, as_of: Any) -> pd.Timestamp:
+    """The as-of day: given, else the data's last day (``as_of_for``, daily)."""
+    if data is None:
+        return periods.resolve_as_of(as_of, latest=None, freq="D")
+    return periods.as_of_for(data, as_of=as_of, freq="D")
+
+
 def _lit(ts: pd.Timestamp) -> ir.TimestampScalar:
     return ibis.literal(pd.Timestamp(ts), "timestamp")
 
@@ -211,17 +215,31 @@ def _in(col: ir.TimestampValue, w: _Window) -> ir.BooleanValue:
 
 
 def _ratio(num: Any, den: Any) -> Any:
-    num = np.asarray(pd.to_numeric(num, errors="coerce"), dtype=float)
-    den = np.asarray(pd.to_numeric(den, errors="coerce"), dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return out if out.ndim else float(out)
+    """:func:`churnlab._frames.ratio` over a positive denominator only.
+
+    Kept apart on purpose: sales rates divide by counts and by money, and a
+    denominator below zero (revenue netted negative by refunds, a negative
+    previous period in a growth rate) gives NaN rather than a sign-flipped rate.
+    Non-numeric input is read as NaN.
+    """
+    num = pd.to_numeric(num, errors="coerce")
+    den = pd.to_numeric(den, errors="coerce")
+    if isinstance(den, pd.Series):
+        den = den.astype("float64").where(den > 0)
+    elif np.ndim(den):
+        den = np.where(np.asarray(den, dtype=float) > 0, den, np.nan)
+    elif pd.isna(den) or den <= 0:
+        den = np.nan
+    return ratio(num, den)
 
 
 def _by_list(by: Any) -> list[str]:
-    if by is None:
-        return []
-    cols = [by] if isinstance(by, str) else list(by)
+    """:func:`churnlab._frames.by_list`, also rejecting non-string entries.
+
+    Kept apart on purpose: sales ``by`` names columns of its own tables (deals,
+    leads), so a non-string or empty entry is a clear ParameterError here.
+    """
+    cols = by_list(by)
     if not all(isinstance(c, str) and c for c in cols):
         raise ParameterError(f"by={by!r} must be a column name or a list of them.")
     return cols
@@ -257,16 +275,6 @@ def _dataset(data: Any, name: str) -> contract.Dataset:
         ds.table(name)
         return ds
     return contract.as_dataset(data, name)
-
-
-def _latest(ds: contract.Dataset, *names: str) -> pd.Timestamp | None:
-    """Latest timestamp of the whole dataset (``names``: the tables used).
-
-    The data is known through the last day of any table: a table with no row
-    on that day (no deal closed on 31 October) is complete, not cut short.
-    """
-    del names
-    return ds.latest()
 
 
 def _tidy_keys(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -423,6 +431,9 @@ def _calendar(w: _Window) -> str | None:
 
 
 def _default_period(ds: contract.Dataset, as_of: Any) -> str:
-    """The data's last complete month as a period label (the snapshot default)."""
-    day = periods.resolve_as_of(as_of, latest=ds.latest(), freq="M")
+    """The data's last complete month as a period label (the snapshot default).
+
+    With ``as_of`` given, the month holding it (read to date).
+    """
+    day = periods.as_of_for(ds, as_of=as_of, freq="M")
     return f"{day:%Y-%m}"

@@ -17,7 +17,6 @@ from churnlab.sales._common import (
     _docs,
     _in,
     _int,
-    _latest,
     _lit,
     _ratio,
     _tidy_keys,
@@ -90,7 +89,7 @@ def sales_activity(
     by_cols = _by_list(by)
     _check_by(acts, "activities", by_cols)
     freq = periods.check_freq(freq)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "activities"))
+    w = _window(period, as_of=as_of, data=ds)
     a = acts.filter(_in(acts.at, w))
     if period is not None:
         key = _lit(w.start)

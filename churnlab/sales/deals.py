@@ -29,7 +29,6 @@ from churnlab.sales._common import (
     _groups,
     _in,
     _int,
-    _latest,
     _lit,
     _lost_by,
     _ratio,
@@ -51,7 +50,7 @@ def _cohort(
     deals = ds.table("deals")
     by_cols = _by_list(by)
     _check_by(deals, "deals", by_cols)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "deals"), follow=True)
+    w = _window(period, as_of=as_of, data=ds, follow=True)
     return engine.execute(_deal_rows(deals, w, by_cols)), by_cols, w
 
 
@@ -374,7 +373,7 @@ def deal_flows(
     _check_by(deals, "deals", by_cols)
     if period is None:
         period = _default_period(ds, as_of)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "deals"))
+    w = _window(period, as_of=as_of, data=ds)
     closed = _closed_at(deals)
     closed_in = _in(closed, w)
     won = _won_by(deals, w.end) & closed_in

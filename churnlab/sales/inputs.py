@@ -93,7 +93,7 @@ def sales_inputs(
     ds = data if isinstance(data, contract.Dataset) else contract.load_dataset(data)
     if period is None:
         period = _default_period(ds, as_of)
-    w = _window(period, as_of=None, latest=None)
+    w = _window(period, as_of=None, data=None)
     rows = []
     table = None
     if ds.sales_inputs is not None:

@@ -645,7 +645,7 @@ def sales_kpis(
     ds = contract.load_dataset(data)
     if period is None:
         period = _default_period(ds, as_of)
-    w = _window(period, as_of=as_of, latest=ds.latest())
+    w = _window(period, as_of=as_of, data=ds)
     if w.start is None:
         raise ParameterError("sales_kpis needs a period, not all the data.")
     ctx = _Ctx(ds, dict(params), w.end - pd.Timedelta(days=1))

@@ -26,7 +26,6 @@ from churnlab.sales._common import (
     _in,
     _int,
     _is_dataset_folder,
-    _latest,
     _lit,
     _lost_by,
     _open_at,
@@ -103,7 +102,7 @@ def lead_conversion(
     leads = ds.table("leads")
     by_cols = _by_list(by)
     _check_by(leads, "leads", by_cols)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "leads", "deals"), follow=True)
+    w = _window(period, as_of=as_of, data=ds, follow=True)
     expr = _lead_expr(ds, leads, w, by_cols)
     frame = engine.execute(expr)
     frame.insert(
@@ -238,9 +237,7 @@ def pipeline_funnel(
     if ds.leads is not None:
         leads = ds.leads
         _check_by(leads, "leads", by_cols)
-        w = _window(
-            period, as_of=as_of, latest=_latest(ds, "leads", "deals"), follow=True
-        )
+        w = _window(period, as_of=as_of, data=ds, follow=True)
         cohort = _lead_flags(ds, leads, w)
         if ds.deals is not None and "deal_id" in cohort.columns:
             d = ds.deals
@@ -263,7 +260,7 @@ def pipeline_funnel(
     else:
         deals = ds.table("deals")
         _check_by(deals, "deals", by_cols)
-        w = _window(period, as_of=as_of, latest=_latest(ds, "deals"), follow=True)
+        w = _window(period, as_of=as_of, data=ds, follow=True)
         cohort = deals.filter(_in(deals.created_at, w))
         aggs = {
             "n_opportunities": cohort.count(),
@@ -386,7 +383,7 @@ def sales_velocity(
     _check_by(deals, "deals", by_cols)
     if period is None:
         period = _default_period(ds, as_of)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "deals"))
+    w = _window(period, as_of=as_of, data=ds)
     closed_in = _in(_closed_at(deals), w)
     won = _won_by(deals, w.end) & closed_in
     lost = _lost_by(deals, w.end) & closed_in
@@ -501,7 +498,7 @@ def stage_conversion(
     w = _window(
         period,
         as_of=as_of,
-        latest=_latest(ds, "deals", "deal_stages"),
+        data=ds,
         follow=True,
     )
     cohort = deals.filter(_in(deals.created_at, w))
@@ -630,9 +627,7 @@ def pipeline_by_stage(
     deals = ds.table("deals")
     by_cols = _by_list(by)
     _check_by(deals, "deals", by_cols)
-    day = periods.resolve_as_of(
-        as_of, latest=_latest(ds, "deals", "deal_stages"), freq="D"
-    )
+    day = periods.as_of_for(ds, as_of=as_of, freq="D")
     cut = periods.cutoff(day)
     live = deals.filter(_open_at(deals, cut))
     live = live.mutate(age=_days(_lit(cut), live.created_at))

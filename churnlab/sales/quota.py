@@ -16,7 +16,6 @@ from churnlab.sales._common import (
     _docs,
     _in,
     _int,
-    _latest,
     _lit,
     _open_at,
     _ratio,
@@ -99,7 +98,7 @@ def quota_attainment(
     """
     ds = data if isinstance(data, contract.Dataset) else contract.load_dataset(data)
     freq = periods.check_freq(freq)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "deals", "targets"))
+    w = _window(period, as_of=as_of, data=ds)
     quotas, key = _targets_per_period(ds, freq, w, by)
     deals = ds.table("deals")
     if key is not None and key not in deals.columns:
@@ -176,10 +175,9 @@ def pipeline_coverage(
     True
     """
     ds = data if isinstance(data, contract.Dataset) else contract.load_dataset(data)
-    latest = _latest(ds, "deals", "targets")
     if period is None:
         period = _default_period(ds, as_of)
-    w = _window(period, as_of=as_of, latest=latest)
+    w = _window(period, as_of=as_of, data=ds)
     when = w.start if at is None else periods.parse_date(at, name="at")
     if not w.start <= when < (w.full_end or w.end):
         raise ParameterError(f"at={at!r} is not inside period {w.label}.")

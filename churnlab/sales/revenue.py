@@ -18,7 +18,6 @@ from churnlab.sales._common import (
     _docs,
     _in,
     _int,
-    _latest,
     _ratio,
     _tidy_keys,
     _window,
@@ -90,7 +89,7 @@ def sales_by_location(
     orders = _location(ds, ds.table("orders"))
     if period is None:
         period = _default_period(ds, as_of)
-    w = _window(period, as_of=as_of, latest=_latest(ds, "orders"))
+    w = _window(period, as_of=as_of, data=ds)
     prev = w.shift(months=w.months) if w.start is not None and w.months else None
     if w.start is not None and prev is None:
         prev = w.shift()
@@ -191,7 +190,7 @@ def revenue_new_vs_existing(
     ds = _dataset(data, "orders")
     freq = periods.check_freq(freq)
     if period is not None:
-        w = _window(period, as_of=as_of, latest=_latest(ds, "orders"))
+        w = _window(period, as_of=as_of, data=ds)
         freq = _calendar(w)
         if freq is None:
             raise ParameterError(

@@ -22,7 +22,8 @@ started. Everything here is read off S(t). One module per concept:
   proportional-hazards check) and :func:`lifetime_parametric` (Weibull,
   log-normal, log-logistic, exponential; the best by AIC extrapolates).
 * :mod:`~churnlab.survival.ltv`: :func:`survival_ltv`,
-  ``sum_t S(t) * ARPA * margin * discount^t`` beside ``ARPA * margin / churn``.
+  ``sum_t S(t) * ARPA * gross_margin * discount^t`` beside
+  ``ARPA * gross_margin / churn``.
 * :mod:`~churnlab.survival.fitter`: :class:`CustomerLifetime`, one fit for
   several outputs (``summary_``, ``survival_``, ``hazard_``, ``logrank_``,
   ``fitters_``, ``plot(ax=)``), as lifelines' fitters do. Its ``plot`` is the

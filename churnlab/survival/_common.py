@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
+from churnlab._frames import by_list
 from churnlab.errors import ParameterError
 
 #: Tenure units and their length in days. A month is the average Gregorian
@@ -27,7 +28,6 @@ _SOURCES = ("subscriptions", "orders", "durations")
 _REACTIVATION = ("span", "first", "spells")
 #: Columns lifetimes() adds; attributes may not reuse them.
 _OWN = ("customer_id", "spell", "tenure", "churned", "start", "churned_at", "spells")
-_DEFAULT_INACTIVITY_DAYS = 90
 
 __all__: list[str] = []
 
@@ -40,12 +40,6 @@ def _check_choice(name: str, value: object, options: Sequence[str]) -> str:
 
 
 # ------------------------------------------------------------- checks and groups
-
-
-def _by_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 def _check_lifetimes(
@@ -82,7 +76,7 @@ def _check_lifetimes(
             f"and churned), not {what}. Build it first: "
             "lt = cl.lifetimes(data, as_of=...)."
         )
-    cols = _by_list(by)
+    cols = by_list(by)
     missing = [c for c in cols if c not in lifetimes_df.columns]
     if missing:
         options = [c for c in lifetimes_df.columns if c not in _OWN]

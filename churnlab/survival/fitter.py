@@ -5,6 +5,7 @@ Public names: ``CustomerLifetime``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -236,21 +237,32 @@ class CustomerLifetime:
         self,
         arpa: float | Mapping[Any, float] | pd.Series,
         *,
-        margin: float = 1.0,
+        gross_margin: float | Mapping[Any, float] | pd.Series | None = None,
         discount_rate: float = 0.0,
         horizon: float | None = None,
         extrapolate: bool = True,
+        margin: float | Mapping[Any, float] | pd.Series | None = None,
     ) -> pd.DataFrame:
         """Survival-based LTV per group beside the simple one (:func:`survival_ltv`).
 
-        Stored as ``ltv_``.
+        Stored as ``ltv_``. ``margin`` is the deprecated alias of
+        ``gross_margin``.
         """
         self._require()
+        if margin is not None:
+            warnings.warn(
+                "CustomerLifetime.ltv(margin=...) is deprecated; call "
+                ".ltv(arpa, gross_margin=...) (same meaning).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if gross_margin is None:
+                gross_margin = margin
         self.ltv_ = survival_ltv(
             self.lifetimes_,
             arpa=arpa,
             by=self.by_ or None,
-            margin=margin,
+            gross_margin=gross_margin,
             discount_rate=discount_rate,
             horizon=horizon,
             extrapolate=extrapolate,

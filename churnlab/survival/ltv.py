@@ -6,6 +6,7 @@ Public names: ``survival_ltv``.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -91,10 +92,11 @@ def survival_ltv(
     *,
     arpa: float | Mapping[Any, float] | pd.Series,
     by: str | Sequence[str] | None = None,
-    margin: float = 1.0,
+    gross_margin: float | Mapping[Any, float] | pd.Series | None = None,
     discount_rate: float = 0.0,
     horizon: float | None = None,
     extrapolate: bool = True,
+    margin: float | Mapping[Any, float] | pd.Series | None = None,
     models: Sequence[str] = ("weibull", "lognormal", "loglogistic", "exponential"),
 ) -> pd.DataFrame:
     """Survival-based customer lifetime value beside the simple formula.
@@ -110,8 +112,10 @@ def survival_ltv(
         label ``"a / b"`` for several ``by`` columns).
     by : str or list of str, optional
         Attribute column(s) to compute LTV for separately.
-    margin : float, default 1.0
-        Gross margin as a fraction (0.8 = 80%); a mapping per group also works.
+    gross_margin : float, mapping or Series, optional
+        Gross margin as a fraction in (0, 1] (0.8 = 80%); a mapping per group
+        also works. Default: not applied (1.0, revenue LTV), as in
+        :func:`churnlab.ltv`.
     discount_rate : float, default 0.0
         Annual discount rate (0.1 = 10% a year), converted to the tenure unit.
     horizon : float, optional
@@ -122,6 +126,8 @@ def survival_ltv(
         Beyond the longest observed tenure, continue S(t) with the AIC-best
         parametric model (:func:`lifetime_parametric`). When False the sum stops
         there and is a lower bound.
+    margin : float, mapping or Series, optional
+        Deprecated alias of ``gross_margin``.
     models : sequence of str
         Candidate models for the extrapolation.
 
@@ -129,7 +135,7 @@ def survival_ltv(
     -------
     pandas.DataFrame
         One row per group: the ``by`` columns, ``customers``, ``churned``,
-        ``exposure``, ``churn_rate``, ``arpa``, ``margin``, ``ltv_simple``,
+        ``exposure``, ``churn_rate``, ``arpa``, ``gross_margin``, ``ltv_simple``,
         ``discount_rate``, ``horizon``, ``observed_until``, ``ltv_observed``
         (the sum over observed tenures), ``ltv_extrapolated`` (the part beyond,
         0 without extrapolation), ``ltv_survival`` (their total),
@@ -144,8 +150,8 @@ def survival_ltv(
     margin by the churn rate.
 
     **Formula.** ``ltv_survival = sum over t = 0, 1, ..., horizon - 1 of
-    S(t) * arpa * margin * d^t`` with ``d = (1 + discount_rate)^(-1/periods per
-    year)``; ``ltv_simple = arpa * margin / churn_rate`` with
+    S(t) * arpa * gross_margin * d^t`` with ``d = (1 + discount_rate)^(-1/periods per
+    year)``; ``ltv_simple = arpa * gross_margin / churn_rate`` with
     ``churn_rate = churned / exposure`` (churn per customer-unit at risk).
 
     **Convention.** A customer pays for period t when still a customer at its
@@ -162,13 +168,26 @@ def survival_ltv(
     --------
     >>> import churnlab as cl
     >>> lt = cl.lifetimes(cl.sample_dataset(), as_of="2026-10-31")
-    >>> v = cl.survival_ltv(lt, 100.0, by="segment", margin=0.8, discount_rate=0.1)
+    >>> v = cl.survival_ltv(
+    ...     lt, arpa=100.0, by="segment", gross_margin=0.8, discount_rate=0.1
+    ... )
     >>> v.columns[:8].tolist()
-    ['segment', 'customers', 'churned', 'exposure', 'churn_rate', 'arpa', 'margin',
-     'ltv_simple']
+    ['segment', 'customers', 'churned', 'exposure', 'churn_rate', 'arpa',
+     'gross_margin', 'ltv_simple']
     >>> bool((v["ltv_survival"] < v["ltv_simple"]).all())
     True
     """
+    if margin is not None:
+        warnings.warn(
+            "survival_ltv(margin=...) is deprecated; call "
+            "survival_ltv(data, arpa=..., gross_margin=...) (same meaning).",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if gross_margin is None:
+            gross_margin = margin
+    if gross_margin is None:
+        gross_margin = 1.0
     frame, cols = _check_lifetimes(data, by, caller="survival_ltv")
     if (
         isinstance(discount_rate, bool)
@@ -203,7 +222,7 @@ def survival_ltv(
     for key, values, rows in _groups(frame, cols):
         label = _label(values)
         g_arpa = _per_group(arpa, "arpa", key, label)
-        g_margin = _per_group(margin, "margin", key, label)
+        g_margin = _per_group(gross_margin, "gross_margin", key, label)
         tenure, event = rows["tenure"].to_numpy(), rows["churned"].to_numpy()
         kmf = _km(rows, label, 0.05)
         until = _known_until(kmf, tenure)
@@ -250,7 +269,7 @@ def survival_ltv(
                 "exposure": exposure,
                 "churn_rate": rate,
                 "arpa": g_arpa,
-                "margin": g_margin,
+                "gross_margin": g_margin,
                 "ltv_simple": simple,
                 "discount_rate": float(discount_rate),
                 "horizon": h,

@@ -28,10 +28,10 @@ from lifelines.statistics import (
 )
 
 from churnlab._compat import keyword_only
+from churnlab._frames import by_list
 from churnlab.errors import ChurnlabWarning, ParameterError
 from churnlab.survival._common import (
     _OWN,
-    _by_list,
     _check_alpha,
     _check_choice,
     _check_lifetimes,
@@ -281,12 +281,12 @@ def lifetime_cox(
     """
     frame, _ = _check_lifetimes(data, None, caller="lifetime_cox")
     alpha = _check_alpha(alpha)
-    strata_cols = _by_list(strata)
+    strata_cols = by_list(strata)
     notes: list[str] = []
     if covariates is None:
         cols, notes = _usable_covariates(frame.drop(columns=strata_cols), max_levels)
     else:
-        cols = _by_list(covariates)
+        cols = by_list(covariates)
     for col in cols + strata_cols:
         if col not in frame.columns or col in _OWN:
             options = [c for c in frame.columns if c not in _OWN]

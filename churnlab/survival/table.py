@@ -24,7 +24,6 @@ from churnlab._docs import share_docs
 from churnlab.contract import Dataset
 from churnlab.errors import ChurnlabWarning, ParameterError
 from churnlab.survival._common import (
-    _DEFAULT_INACTIVITY_DAYS,
     _OWN,
     _REACTIVATION,
     _SOURCES,
@@ -143,8 +142,8 @@ def _known_spells(spans: ir.Table, cutoff: pd.Timestamp) -> ir.Table:
     """Merge activity intervals known at ``cutoff`` into spells.
 
     An interval is known when it started before the cutoff. Intervals that
-    overlap or touch (``start <=`` the furthest end so far) form one spell: a
-    plan change on the day the old subscription ends is no churn. ``end`` is the
+    overlap or touch form one spell, the islands of :func:`churnlab.states.edges`:
+    a plan change on the day the old subscription ends is no churn. ``end`` is the
     spell's end clipped to the observation window (open ends and ends after the
     cutoff read as the cutoff); ``raw_end`` is the latest recorded end (null
     when open). Whether the customer is active at the cutoff comes from
@@ -157,18 +156,38 @@ def _known_spells(spans: ir.Table, cutoff: pd.Timestamp) -> ir.Table:
         raw_end="end",
         end=ibis.least(_.end.fill_null(cut), cut),
     )
-    order = ["start", "end"]
-    running = ibis.window(
-        group_by="customer_id", order_by=order, preceding=None, following=0
+    # The islands are the ones states.edges finds; every known interval ends by
+    # the cutoff here, so each island has its start and its end.
+    flips = states.edges(
+        known.select("customer_id", "start", end=_.end.cast(known.start.type()))
     )
-    w = ibis.window(group_by="customer_id", order_by=order)
-    reach = known.mutate(reach=_.end.max().over(running))
-    flagged = reach.mutate(prev_reach=_.reach.lag().over(w)).mutate(
-        new_spell=(_.prev_reach.isnull() | (_.start > _.prev_reach)).cast("int64")
+    w = ibis.window(
+        group_by="customer_id",
+        order_by=[_.t, ibis.desc(_.is_start)],
+        preceding=None,
+        following=0,
     )
-    numbered = flagged.mutate(spell=_.new_spell.sum().over(running))
-    return numbered.group_by(["customer_id", "spell"]).agg(
-        start=_.start.min(), end=_.end.max(), raw_end=_.raw_end.max()
+    spells = (
+        flips.mutate(spell=_.is_start.cast("int64").sum().over(w))
+        .group_by(["customer_id", "spell"])
+        .agg(start=_.t.min(), end=_.t.max())
+    )
+    # Only the spell reaching the cutoff can hold clipped (or open) ends; the
+    # latest recorded end of its intervals is its raw end.
+    last = spells.filter(_.end == cut).select("customer_id", last_start="start")
+    tail = (
+        known.join(last, "customer_id")
+        .filter(_.start >= _.last_start)
+        .group_by("customer_id")
+        .agg(tail_raw_end=_.raw_end.max())
+    )
+    out = spells.left_join(tail, "customer_id")
+    return out.select(
+        "customer_id",
+        "spell",
+        "start",
+        "end",
+        raw_end=ibis.ifelse(out.end == cut, out.tail_raw_end, out.end),
     )
 
 
@@ -378,8 +397,7 @@ def lifetimes(
     ds, source = _source_dataset(data, source, inactivity_days, columns)
     if source == "durations":
         return _durations(ds, as_of=as_of, unit=unit, attributes=attributes)
-    latest = ds.latest(source)
-    as_of_day = periods.resolve_as_of(as_of, latest=latest, freq="M")
+    as_of_day = periods.as_of_for(ds, source, as_of=as_of, freq="M")
     cut = periods.cutoff(as_of_day)
     window = None
     if source == "subscriptions":
@@ -387,7 +405,7 @@ def lifetimes(
     else:
         window = inactivity_days
         if window is None:
-            window = _DEFAULT_INACTIVITY_DAYS
+            window = periods.DEFAULT_INACTIVITY_DAYS
         spans = states.order_intervals(contract.purchases(ds), inactivity_days=window)
     customers = _attribute_table(ds, attributes, _OWN)
     expr = _lifetime_rows(
