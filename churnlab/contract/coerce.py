@@ -27,6 +27,8 @@ from churnlab.errors import (
     ParameterError,
 )
 
+__all__: list[str] = []  # private helpers shared by validation and dataset
+
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 _OFFSET_RE = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|UTC|[+-]\d\d(:?\d\d)?)$"

@@ -38,6 +38,8 @@ from churnlab.errors import (
     ParameterError,
 )
 
+__all__ = ["Dataset", "load_dataset", "as_dataset", "table", "purchases"]
+
 
 class Dataset:
     """Validated contract tables, one attribute per table (None when absent).

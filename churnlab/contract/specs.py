@@ -24,6 +24,8 @@ from churnlab.errors import (
     ParameterError,
 )
 
+__all__ = ["Column", "TableSpec", "TABLES", "TableInfo"]
+
 
 @dataclass(frozen=True)
 class Column:

@@ -40,6 +40,8 @@ from churnlab.errors import (
     ParameterError,
 )
 
+__all__ = ["validate"]
+
 
 def validate(
     name: str,

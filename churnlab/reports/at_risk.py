@@ -22,6 +22,8 @@ from churnlab.reports._display import (
     show_table,
 )
 
+__all__ = ["accounts_at_risk", "TOP"]
+
 #: Rows of each at-risk list shown in the report (the CSV beside it has them all).
 TOP = 15
 
