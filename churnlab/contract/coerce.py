@@ -29,6 +29,18 @@ from churnlab.errors import (
 
 __all__: list[str] = []  # private helpers shared by validation and dataset
 
+
+def _trim(value: ir.StringValue) -> ir.StringValue:
+    """Text without leading and trailing white space, the same on every backend.
+
+    Not ``StringValue.strip()``: Ibis writes its set of white-space characters as
+    an SQL literal holding ``\\v`` and ``\\f``, which Spark SQL reads as the
+    letters ``v`` and ``f``, so on Spark ``strip()`` would turn the id ``"f"``
+    into ``""`` and the plan ``"prof"`` into ``"pro"``.
+    """
+    return value.re_replace(r"^\s+|\s+$", "")
+
+
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 _OFFSET_RE = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|UTC|[+-]\d\d(:?\d\d)?)$"
@@ -84,7 +96,7 @@ def _typed_column(
         if vtype.is_string():
             # "12345.0" (a float id written as text) is the id 12345, as it is
             # when the same column arrives as numbers
-            text = value.strip()
+            text = _trim(value)
             return ibis.cases(
                 (text.re_search(r"^-?[0-9]+\.0*$"), text.substr(0, text.find("."))),
                 else_=text,
@@ -100,12 +112,12 @@ def _typed_column(
         if vtype.is_numeric() or vtype.is_boolean():
             out = value.cast("float64")
         elif vtype.is_string():
-            out = value.strip().try_cast("float64")
+            out = _trim(value).try_cast("float64")
             checks.append(
                 _Check(
                     name,
                     "value is not a number",
-                    value.notnull() & (value.strip() != "") & out.isnull(),
+                    value.notnull() & (_trim(value) != "") & out.isnull(),
                     show,
                     wrong,
                 )
@@ -140,7 +152,7 @@ def _typed_column(
             )
             return value == 1
         if vtype.is_string():
-            norm = value.strip().lower()
+            norm = _trim(value).lower()
             checks.append(
                 _Check(
                     name,
@@ -159,7 +171,7 @@ def _typed_column(
             table, name, f"expected true/false, found {vtype}", fix=wrong
         )
     if col.kind == "category":
-        norm = value.cast("string").strip().lower()
+        norm = _trim(value.cast("string")).lower()
         checks.append(
             _Check(
                 name,
@@ -203,7 +215,7 @@ def _typed_timestamp(
             f"expected timestamps, found {vtype}",
             fix="Store dates as ISO text (2026-10-31) or as a date/timestamp type.",
         )
-    text = value.strip()
+    text = _trim(value)
     if fmt is not None:
         parsed = engine.try_strptime(text, fmt)
         checks.append(
