@@ -34,7 +34,7 @@ def _trim(value: ir.StringValue) -> ir.StringValue:
     """Text without leading and trailing white space, the same on every backend.
 
     Not ``StringValue.strip()``: Ibis writes its set of white-space characters as
-    an SQL literal holding ``\\v`` and ``\\f``, which Spark SQL reads as the
+    an SQL literal holding backslash-v and backslash-f, which Spark SQL reads as the
     letters ``v`` and ``f``, so on Spark ``strip()`` would turn the id ``"f"``
     into ``""`` and the plan ``"prof"`` into ``"pro"``.
     """
