@@ -532,6 +532,7 @@ def cohort_table(
     anchor: str = "first_activity",
     source: str | None = None,
     as_of: DateLike | None = None,
+    retention: str = "first_time",
 ) -> pd.DataFrame:
     """Cohort retention as a tidy long frame: one row per cohort and period number.
 
@@ -570,6 +571,12 @@ def cohort_table(
         Which table defines activity and revenue; default subscriptions when the
         data has them, else orders (``kind="orders"`` always reads orders).
     {as_of}
+    retention : {{"first_time", "recurring"}}, default "first_time"
+        ``"first_time"``: a cohort is the customers whose *first* activity is in
+        period c. ``"recurring"``: a cohort is everyone active in period c (the
+        default of product-analytics tools), computed by
+        :func:`churnlab.recurring_retention` from events or orders
+        (``source="events"`` or ``"orders"``; ``kind="logo"`` only).
 
     Returns
     -------
@@ -641,6 +648,27 @@ def cohort_table(
     >>> round(float(jan.loc[12, "retention"]), 3)
     0.839
     """
+    if retention not in ("first_time", "recurring"):
+        raise ParameterError(
+            f"retention={retention!r} must be 'first_time' or 'recurring'."
+        )
+    if retention == "recurring":
+        if kind != "logo" or anchor != "first_activity" or not by_period:
+            raise ParameterError(
+                "retention='recurring' counts customers (kind='logo') in cohorts "
+                "of everyone active in a period; it takes no kind, anchor or "
+                "by_period other than the defaults."
+            )
+        if source == "subscriptions":
+            raise ParameterError(
+                "retention='recurring' reads activity from events or orders; pass "
+                "source='events' or source='orders'."
+            )
+        from churnlab.activity.usage import recurring_retention
+
+        return recurring_retention(
+            data, freq=freq, bounded=bounded, by=by, source=source, as_of=as_of
+        )
     periods.check_freq(freq)
     _check(kind, bounded, anchor, source)
     if as_of is not None:

@@ -882,3 +882,40 @@ def test_online_retail_matches_sql():
     logo = _check_against_sql(orders, "2011-12-01")
     m = cl.cohort_matrix(logo)
     assert m.index[0] == pd.Timestamp("2010-12-01") and m.shape == (12, 12)
+
+
+# --------------------------------------------------------------------------------
+# recurring retention through cohort_table
+# --------------------------------------------------------------------------------
+def test_recurring_retention_through_cohort_table():
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(6)],
+            "customer_id": ["a", "a", "b", "b", "b", "c"],
+            "ordered_at": pd.to_datetime(
+                [
+                    "2026-01-05",
+                    "2026-02-05",
+                    "2026-01-09",
+                    "2026-02-09",
+                    "2026-03-09",
+                    "2026-02-11",
+                ]
+            ),
+            "amount": [10.0] * 6,
+        }
+    )
+    ds = cl.load_dataset({"orders": orders})
+    rec = cl.cohort_table(ds, retention="recurring", as_of="2026-03-31")
+    assert rec.equals(cl.recurring_retention(ds, as_of="2026-03-31"))
+    feb = rec[rec["cohort"] == "2026-02-01"].set_index("period_number")
+    # February's recurring cohort is everyone active in February (a, b, c) —
+    # not only c, whose first order it was; of them only b buys in March
+    assert feb.loc[0, "cohort_size"] == 3
+    assert feb.loc[1, "customers_active"] == 1
+    first = cl.cohort_table(ds, as_of="2026-03-31")
+    assert first[first["cohort"] == "2026-02-01"]["cohort_size"].iloc[0] == 1
+    with pytest.raises(ParameterError, match="recurring"):
+        cl.cohort_table(ds, retention="recurring", kind="revenue")
+    with pytest.raises(ParameterError, match="first_time"):
+        cl.cohort_table(ds, retention="weekly")
