@@ -214,6 +214,8 @@ def run_report(
             **extra,
         }
         hook = progress if callable(progress) else None
+        # one data snapshot per run: the files must not change while it runs
+        data_before = fingerprint(p.data_dir)
         try:
             with _kernel_imports_this_churnlab():
                 papermill.execute_notebook(
@@ -248,6 +250,15 @@ def run_report(
             raise ReportError(
                 f"{name} report for {p.month} wrote no metrics.json (the notebook "
                 "must call cl.reports.save_metrics); previous report untouched."
+            )
+        data_after = fingerprint(p.data_dir)
+        if data_after != data_before:
+            shutil.rmtree(work, ignore_errors=True)
+            raise ReportError(
+                f"{name} report for {p.month}: the data in {p.data_dir} changed "
+                "while the report ran, so its figures may mix two versions of the "
+                "data; nothing was published (previous report untouched). Run it "
+                "again once the data is in place."
             )
         nb = nbformat.read(executed, as_version=4)
         page = export_html(nb, title=_title(name, p))

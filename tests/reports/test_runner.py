@@ -200,6 +200,31 @@ def test_failed_run_keeps_the_last_good_report(published, tmp_path, monkeypatch)
     assert (out / "churn" / "2026-10.failed" / "churn.ipynb").exists()
 
 
+def test_data_swapped_mid_run_is_not_published(published, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    out = tmp_path / "out"
+    shutil.copytree(published, out / "churn" / "2026-10")
+    before = (out / "churn" / "2026-10" / "churn.html").read_bytes()
+    import papermill
+
+    real = papermill.execute_notebook
+
+    def run_then_swap(*args, **kwargs):
+        result = real(*args, **kwargs)
+        # valid newer data lands while the report is still running
+        with (data / "orders.csv").open("a") as fh:
+            fh.write("O_LATE,C00001,2026-10-30T12:00:00,99.0,false\n")
+        return result
+
+    monkeypatch.setattr(papermill, "execute_notebook", run_then_swap)
+    with pytest.raises(ReportError, match="changed while the report ran"):
+        runner.run_report(
+            "churn", month="2026-10", data_dir=data, out=out, progress=False
+        )
+    assert (out / "churn" / "2026-10" / "churn.html").read_bytes() == before
+
+
 def test_relative_output_folder_works(published, tmp_path, monkeypatch):
     # `make report` passes --out reports, relative to the working directory
     monkeypatch.chdir(tmp_path)
