@@ -214,7 +214,7 @@ def test_data_swapped_mid_run_is_not_published(published, tmp_path, monkeypatch)
         result = real(*args, **kwargs)
         # valid newer data lands while the report is still running
         with (data / "orders.csv").open("a") as fh:
-            fh.write("O_LATE,C00001,2026-10-30T12:00:00,99.0,false\n")
+            fh.write("O_LATE,C00001,2026-10-30,99.00,False,NL\n")
         return result
 
     monkeypatch.setattr(papermill, "execute_notebook", run_then_swap)
