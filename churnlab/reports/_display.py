@@ -416,6 +416,20 @@ def publish(
         show_table(changed)
     doc = save_metrics(params, metrics, output_dir)
     ds = params.dataset
+    accounted = []
+    for name in ds.tables:
+        info = ds.info[name]
+        for rule, n in sorted(getattr(info, "dropped", {}).items()):
+            accounted.append(f"{name}: {n:,} rows excluded ({rule})")
+        for what, n in sorted(getattr(info, "notes", {}).items()):
+            if n:
+                accounted.append(f"{name}: {n:,} {what}")
+    if accounted:
+        markdown(
+            "**Every row accounted for:**\n\n"
+            + "\n".join(f"- {{a{i}}}" for i in range(len(accounted))),
+            **{f"a{i}": a for i, a in enumerate(accounted)},
+        )
     tables = ", ".join(f"{n} ({ds.info[n].n_rows:,} rows)" for n in ds.tables)
     markdown(
         f"**Data:** {tables}. Fingerprint `{doc['data_fingerprint'][:19]}…`, "

@@ -112,6 +112,7 @@ def check_params(
     gross_margin: float | None = None,
     currency: str | None = None,
     dataset: Dataset | None = None,
+    errors: str = "raise",
     **extra: Any,
 ) -> ReportParams:
     """Validate report parameters and load the dataset.
@@ -139,6 +140,10 @@ def check_params(
         folder's ``dataset.toml``.
     dataset : Dataset, optional
         An already loaded dataset (skips loading ``data_dir``).
+    errors : {"raise", "exclude"}
+        Rows that break a row-level rule: stop with a ContractError (default), or
+        exclude them, counted per table and rule in the report's data notes
+        (see :func:`churnlab.load_dataset`).
     **extra
         Report-specific parameters, recorded in ``metrics.json``.
 
@@ -196,7 +201,7 @@ def check_params(
     if dataset is None:
         if not folder.is_dir():
             raise ParameterError(f"Data folder {str(folder)!r} does not exist.")
-        dataset = load_dataset(folder)
+        dataset = load_dataset(folder, errors=errors)
     latest = dataset.latest()
     if latest is None:
         raise ParameterError(f"The dataset in {str(folder)!r} holds no timestamps.")

@@ -225,6 +225,41 @@ def test_data_swapped_mid_run_is_not_published(published, tmp_path, monkeypatch)
     assert (out / "churn" / "2026-10" / "churn.html").read_bytes() == before
 
 
+def test_excluded_rows_are_counted_in_the_data_notes(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    with (data / "subscriptions.csv").open() as fh:
+        header = fh.readline().strip().split(",")
+    # one subscription that ends before it starts: a row-level rule
+    row = dict.fromkeys(header, "")
+    row.update(
+        subscription_id="S_BAD",
+        customer_id="C00001",
+        start="2026-05-01",
+        end="2026-04-01",
+        mrr="10.0",
+        plan="Starter",
+    )
+    with (data / "subscriptions.csv").open("a") as fh:
+        fh.write(",".join(row[c] for c in header) + "\n")
+    code = cli.main(
+        ["report", "churn", "--data", str(data), "--out", str(tmp_path / "out")]
+        + ["--no-progress"]
+    )
+    assert code == 1  # refused by default
+    result = runner.run_report(
+        "churn",
+        month="2026-10",
+        data_dir=data,
+        out=tmp_path / "out",
+        parameters={"errors": "exclude"},
+        progress=False,
+    )
+    page = result.html.read_text()
+    assert "Every row accounted for" in page
+    assert "subscriptions: 1 rows excluded" in page
+
+
 def test_relative_output_folder_works(published, tmp_path, monkeypatch):
     # `make report` passes --out reports, relative to the working directory
     monkeypatch.chdir(tmp_path)
