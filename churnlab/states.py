@@ -1,6 +1,6 @@
 """When is a customer active: the one implementation of the package's time rule.
 
-Public names: ``step``, ``next_boundary``, ``subscription_intervals``,
+Public names: ``step``, ``next_boundary``, ``paying``, ``subscription_intervals``,
 ``order_intervals``, ``activity_spells``, ``intervals``, ``live``,
 ``first_activity``, ``is_active``, ``edges``, ``changes``, ``logo_flows``,
 ``LOGO_FLOWS``, ``logo_counts``, ``period_ranges``, ``attributes``, ``CENTS``.
@@ -29,7 +29,12 @@ is the state just before the instant: a customer is active at ``t`` when some
 interval has ``start < t`` and (``end`` is null or ``end >= t``). ``end`` is
 exclusive, the first day not paid for.
 
-* A subscription row is such an interval as it stands.
+* A subscription row is such an interval as it stands, when it is paid for:
+  a customer is a *paying* customer while their MRR is above zero
+  (:func:`paying`). Zero-MRR rows and rows with ``is_trial`` true are trials or
+  free use, left out of every activity-based metric (logo churn, NRR, ARPA,
+  cohorts, lifetimes) and counted by :func:`churnlab.trials`;
+  ``paying_only=False`` counts them as activity where a product wants it.
 * Orders become intervals through the inactivity window W: a customer is active
   at ``t`` when some purchase has ``t - W <= ordered_at < t``. Purchases closer
   than W to the previous one merge into one *spell*, and a spell is the interval
@@ -60,6 +65,7 @@ from churnlab.errors import ParameterError
 
 __all__ = [
     "CENTS",
+    "paying",
     "step",
     "next_boundary",
     "subscription_intervals",
@@ -99,14 +105,41 @@ def next_boundary(ts: ir.TimestampValue, freq: str) -> ir.TimestampValue:
     return periods.truncate(ts, freq) + step(freq)
 
 
-def subscription_intervals(subscriptions: ir.Table) -> ir.Table:
+def paying(subscriptions: ir.Table) -> ir.BooleanValue:
+    """The paying-customer rule, per subscription row.
+
+    A row is paid for when its MRR is above zero and it is not marked a trial
+    (``is_trial`` true, when the column is present). Zero-MRR rows and trial
+    rows are trials or free use (ChartMogul and Baremetrics count a customer
+    only while their MRR is above zero): see :func:`churnlab.trials`.
+    """
+    rule = subscriptions.mrr > 0
+    if "is_trial" in subscriptions.columns:
+        rule = rule & ~subscriptions.is_trial.fill_null(False)
+    return rule
+
+
+def subscription_intervals(
+    subscriptions: ir.Table, *, paying_only: bool = True
+) -> ir.Table:
     """Subscriptions as activity intervals.
+
+    Parameters
+    ----------
+    subscriptions : ibis.Table
+        The subscriptions table.
+    paying_only : bool, default True
+        Keep only paid rows (:func:`paying`): a customer is active while they
+        pay, so trials and free plans are never in logo churn, NRR or ARPA.
+        False counts free and trial spells as activity too.
 
     Returns
     -------
     ibis.Table
         ``customer_id, start, end, mrr_cents`` (``end`` null = open).
     """
+    if paying_only:
+        subscriptions = subscriptions.filter(paying(subscriptions))
     return subscriptions.select(
         "customer_id",
         "start",

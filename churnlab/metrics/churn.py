@@ -14,6 +14,7 @@ call too; this module only chooses the intervals and lays out the conventions.
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -89,6 +90,7 @@ def customer_churn(
     by: ByLike = None,
     freq: Freq = "M",
     as_of: DateLike | None = None,
+    paying_only: bool = True,
 ) -> pd.DataFrame:
     """Customer (logo) churn per period, from subscriptions.
 
@@ -101,6 +103,11 @@ def customer_churn(
     {by}
     {freq}
     {as_of}
+    paying_only : bool, default True
+        Count only paid subscription rows (MRR above zero, ``is_trial`` not
+        true): trials and free plans are not customers
+        (:func:`churnlab.states.paying`; see :func:`trials`). False counts free
+        and trial users as customers.
 
     Returns
     -------
@@ -126,7 +133,10 @@ def customer_churn(
     Notes
     -----
     **Definition.** A customer is active at instant ``t`` when one of their
-    subscriptions has ``start < t <= end`` (open when ``end`` is null). For the
+    paid subscriptions has ``start < t <= end`` (open when ``end`` is null). A
+    row is paid when ``mrr > 0`` and ``is_trial`` (optional) is not true, as in
+    ChartMogul and Baremetrics: zero-MRR and trial spells are counted by
+    :func:`trials`, never here (unless ``paying_only=False``). For the
     half-open period P = [P.start, P.end): *churned* = active at P.start and not
     at P.end; *new* = first ever subscription starts inside P (every sign-up);
     *new-and-lost* = new and not active at P.end; *reactivated* = not active at
@@ -178,7 +188,8 @@ def customer_churn(
         data, "subscriptions", by=by, freq=freq, as_of=as_of
     )
     spans = states.live(
-        states.subscription_intervals(ds.subscriptions), periods.cutoff(as_of)
+        states.subscription_intervals(ds.subscriptions, paying_only=paying_only),
+        periods.cutoff(as_of),
     )
     return _logo_table(
         spans, disjoint=False, freq=freq, as_of=as_of, attrs=attrs, by_cols=by_cols
@@ -616,3 +627,101 @@ def _convention_rows(
     frame["customers_new_lost"] = row["customers_new_lost"].to_numpy()
     frame["customers_reactivated"] = row["customers_reactivated"].to_numpy()
     return frame
+
+
+@share_docs
+def trials(
+    data: DataLike,
+    *,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Trial and free-use starts, conversions and non-converters per period.
+
+    Parameters
+    ----------
+    data : Dataset, DataFrame, path or ibis.Table
+        Subscriptions with ``customer_id, start, mrr``, optional ``end`` and
+        ``is_trial``, or a Dataset holding them.
+    {freq}
+    {as_of}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period: ``trial_starts``, ``trial_conversions``,
+        ``trial_non_converters``, ``trial_conversion_rate``.
+
+    Notes
+    -----
+    **Definition.** A subscription row is a trial (or free use) when it is not
+    paid (:func:`churnlab.states.paying`: ``mrr`` zero or ``is_trial`` true).
+    Per customer with a trial row starting before the cutoff: the trial start
+    is the first trial row's start; the customer *converts* in the period of
+    their first paid row's start, if that is at or after the trial start; a
+    *non-converter* is counted in the period their last trial row ends when
+    they never paid before the cutoff. Trial users are never in
+    :func:`customer_churn`, NRR or ARPA.
+
+    **Formula.** ``trial_conversion_rate = trial_conversions / trial_starts`` of
+    the same period (a cohort-free flow ratio; NaN without starts).
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> int(cl.trials(cl.sample_dataset())["trial_starts"].sum())
+    0
+    """
+    freq = periods.check_freq(freq)
+    ds, _by_cols, _attrs, as_of = _setup(
+        data, "subscriptions", by=None, freq=freq, as_of=as_of
+    )
+    subs = ds.subscriptions
+    if "end" not in subs.columns:
+        subs = subs.mutate(end=ibis.null("timestamp"))
+    cut = ibis.literal(periods.cutoff(as_of), "timestamp")
+    subs = subs.filter(subs.start < cut)
+    is_paid = states.paying(subs)
+    trial_rows = subs.filter(~is_paid)
+    per = trial_rows.group_by("customer_id").agg(
+        trial_start=trial_rows.start.min(),
+        trial_end=trial_rows.end.max(),
+        open_trials=trial_rows.end.isnull().sum(),
+    )
+    paid_rows = subs.filter(is_paid)
+    first_paid = paid_rows.group_by("customer_id").agg(
+        first_paid=paid_rows.start.min()
+    )
+    frame = engine.execute(per.left_join(first_paid, "customer_id"))
+    cols = ["trial_starts", "trial_conversions", "trial_non_converters"]
+    if frame.empty:
+        out = periods.spine(periods.cutoff(as_of), as_of, freq)[["period"]]
+        for c in cols:
+            out[c] = pd.Series([], dtype="int64")
+        out["trial_conversion_rate"] = pd.Series([], dtype="float64")
+        return out
+    for c in ("trial_start", "trial_end", "first_paid"):
+        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+    converted = frame["first_paid"].notna() & (
+        frame["first_paid"] >= frame["trial_start"]
+    )
+    lost = (
+        frame["first_paid"].isna()
+        & (frame["open_trials"] == 0)
+        & (frame["trial_end"] < periods.cutoff(as_of))
+    )
+    parts = [
+        periods.period_start(frame["trial_start"], freq).rename("period").to_frame(),
+        periods.period_start(frame.loc[converted, "first_paid"], freq)
+        .rename("period")
+        .to_frame(),
+        periods.period_start(frame.loc[lost, "trial_end"], freq)
+        .rename("period")
+        .to_frame(),
+    ]
+    counts = [p.value_counts("period").rename(c) for p, c in zip(parts, cols)]
+    agg = pd.concat(counts, axis=1).reset_index()
+    g = grid(agg, [], freq, as_of, dict.fromkeys(cols, "int64"))
+    out = g[["period", *cols]].copy()
+    out["trial_conversion_rate"] = ratio(out["trial_conversions"], out["trial_starts"])
+    return out
