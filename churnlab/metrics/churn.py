@@ -80,6 +80,14 @@ def _logo_table(
     return _logo_frame(engine.execute(flows), by_cols, freq, as_of)
 
 
+def _first_order(ds: contract.Dataset, as_of: pd.Timestamp) -> pd.Timestamp | None:
+    """The first purchase before the cutoff (None when there is none)."""
+    bought = contract.purchases(ds)
+    cut = ibis.literal(periods.cutoff(as_of), "timestamp")
+    first = engine.execute(bought.filter(bought.ordered_at < cut).ordered_at.min())
+    return None if first is None or pd.isna(first) else pd.Timestamp(first)
+
+
 # --------------------------------------------------------------------------------
 # public
 # --------------------------------------------------------------------------------
@@ -116,7 +124,8 @@ def customer_churn(
         ``customers_start``, ``customers_new``, ``customers_new_lost``,
         ``customers_reactivated``, ``customers_churned``, ``customers_end``,
         ``churn_rate``, ``crr``, ``churn_events``, ``customer_periods_at_risk``,
-        ``churn_rate_at_risk``.
+        ``churn_rate_at_risk``, ``note`` (why a rate is NaN or out of [0, 1];
+        empty otherwise).
 
     Raises
     ------
@@ -160,7 +169,10 @@ def customer_churn(
     110 at the end, 20 were lost; only customer-level data says how many of
     those were new (see :func:`churn_conventions`). ``crr`` is the textbook
     ``(E - N) / S`` with N = every sign-up, so it also charges the new-and-lost
-    against retention and can differ from ``1 - churn_rate``.
+    against retention and can differ from ``1 - churn_rate``; it can even
+    leave [0, 1] (yearly periods with many sign-ups lost in the year give a
+    negative ``crr``), and such rows say so in ``note`` (empty otherwise): read
+    it as a convention's value, not as a retention rate.
     ``churn_rate_at_risk`` is the exposure-based rate (events per
     customer-period at risk) that handles mid-period sign-ups. A customer with
     several overlapping subscriptions is one customer: it churns only when the
@@ -286,6 +298,12 @@ def order_churn(
         as_of=as_of,
         attrs=attrs,
         by_cols=by_cols,
+    )
+    states.warm_up(
+        out,
+        first_order=_first_order(ds, as_of),
+        inactivity_days=days,
+        freq=freq,
     )
     out["inactivity_days"] = days
     out.attrs["inactivity_days"] = days

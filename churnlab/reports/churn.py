@@ -468,6 +468,15 @@ class ChurnReport:
             if key not in self.row:
                 continue
             value = self.row[key]
+            prefix = {"crr": "crr", "churn_rate": "warm-up"}.get(key)
+            note = "; ".join(
+                n
+                for n in str(self.row.get("note") or "").split("; ")
+                if prefix and n.startswith(prefix)
+            )
+            if note:
+                formula = f"{formula}; note: {note}"
+                name = f"{name} (see note)"
             parts = "–"
             small = False
             if num_col and den_col and num_col in self.row and den_col in self.row:
