@@ -22,7 +22,7 @@ from scipy.stats import norm
 
 from churnlab import contract, engine, periods, states
 from churnlab._docs import share_docs
-from churnlab._frames import by_list, grid, ratio
+from churnlab._frames import attach, by_list, grid, ratio
 from churnlab._types import ByLike, DataLike, DateLike, Freq, PeriodLike
 from churnlab.errors import ParameterError
 
@@ -86,6 +86,76 @@ def _first_order(ds: contract.Dataset, as_of: pd.Timestamp) -> pd.Timestamp | No
     cut = ibis.literal(periods.cutoff(as_of), "timestamp")
     first = engine.execute(bought.filter(bought.ordered_at < cut).ordered_at.min())
     return None if first is None or pd.isna(first) else pd.Timestamp(first)
+
+
+#: Share of the customers at risk above which one first-order cohort dominates.
+COHORT_SPIKE_SHARE = 0.5
+
+
+def _flag_cohort_spikes(
+    out: pd.DataFrame,
+    spells: ir.Table,
+    *,
+    freq: str,
+    attrs: ir.Table | None,
+    by_cols: list[str],
+) -> None:
+    """Add ``top_cohort``, ``top_cohort_share``, ``cohort_spike`` (in place).
+
+    For each period P, the customers at risk are those active at P.start
+    (``customers_start``); ``top_cohort`` is the period of first order that most
+    of them share and ``top_cohort_share`` its share. Above
+    :data:`COHORT_SPIKE_SHARE` the period's rate mostly measures one cohort's
+    window expiring: ``cohort_spike`` is True and ``note`` says so.
+    """
+    out["top_cohort"] = pd.NaT
+    out["top_cohort_share"] = np.nan
+    out["cohort_spike"] = False
+    if out.empty:
+        return
+    bounds = ibis.memtable(
+        pd.DataFrame({"b": pd.to_datetime(out["period"].unique()).astype("M8[ns]")})
+    )
+    first = states.first_activity(spells)
+    cohort_of = first.select(
+        "customer_id", top_cohort=periods.truncate(first.first_start, freq)
+    )
+    at_risk = spells.join(
+        bounds, [spells.start < bounds.b, spells.end >= bounds.b]
+    ).select("customer_id", period=bounds.b)
+    at_risk = at_risk.distinct().join(cohort_of, "customer_id")
+    at_risk = attach(at_risk, attrs, by_cols)
+    counts = engine.execute(
+        at_risk.group_by(["period", *by_cols, "top_cohort"]).agg(
+            n=at_risk.customer_id.count()
+        )
+    )
+    if counts.empty:
+        return
+    for c in ("period", "top_cohort"):
+        counts[c] = pd.to_datetime(counts[c]).astype("M8[ns]")
+    keys = ["period", *by_cols]
+    top = counts.sort_values(
+        [*keys, "n", "top_cohort"], ascending=[True] * len(keys) + [False, True]
+    ).drop_duplicates(keys)
+    merged = out[keys].merge(top, on=keys, how="left")
+    share = ratio(
+        merged["n"].to_numpy(dtype="float64"),
+        out["customers_start"].to_numpy(dtype="float64"),
+    )
+    out["top_cohort"] = merged["top_cohort"].to_numpy()
+    out["top_cohort_share"] = share
+    spike = pd.Series(share > COHORT_SPIKE_SHARE, index=out.index)
+    spike &= out["churn_rate"].notna()
+    out["cohort_spike"] = spike
+    for i in out.index[spike]:
+        states.add_note(
+            out,
+            pd.Series(out.index == i, index=out.index),
+            f"cohort spike: {out.at[i, 'top_cohort_share']:.0%} of the customers "
+            f"at risk first ordered in {pd.Timestamp(out.at[i, 'top_cohort']):%Y-%m}"
+            ", so the rate mostly reflects that cohort's window expiring",
+        )
 
 
 # --------------------------------------------------------------------------------
@@ -305,6 +375,7 @@ def order_churn(
         inactivity_days=days,
         freq=freq,
     )
+    _flag_cohort_spikes(out, spells, freq=freq, attrs=attrs, by_cols=by_cols)
     out["inactivity_days"] = days
     out.attrs["inactivity_days"] = days
     return out
@@ -707,9 +778,7 @@ def trials(
         open_trials=trial_rows.end.isnull().sum(),
     )
     paid_rows = subs.filter(is_paid)
-    first_paid = paid_rows.group_by("customer_id").agg(
-        first_paid=paid_rows.start.min()
-    )
+    first_paid = paid_rows.group_by("customer_id").agg(first_paid=paid_rows.start.min())
     frame = engine.execute(per.left_join(first_paid, "customer_id"))
     cols = ["trial_starts", "trial_conversions", "trial_non_converters"]
     if frame.empty:

@@ -160,6 +160,7 @@ def _orders_table(
     out = _finish_orders(g, by_cols)
     if inactivity_days is not None:
         logo = states.logo_counts(g, by_cols)
+        logo["note"] = ""  # crr is not shown here: only the warm-up note applies
         states.warm_up(
             logo,
             first_order=_first_order(ds, as_of),

@@ -47,7 +47,7 @@ def test_order_churn_warm_up_months_are_nan_with_a_note():
         assert row["note"].startswith("warm-up")
     april = df.loc[D("2026-04-01")]
     assert april["churn_rate"] == pytest.approx(1 / 3)
-    assert april["note"] == ""
+    assert "warm-up" not in april["note"]
 
 
 def test_order_metrics_warm_up_months_are_nan():
@@ -135,3 +135,30 @@ def test_cdnow_warm_up_months_are_nan():
     for month in ("1997-02-01", "1997-03-01"):
         assert np.isnan(df.loc[D(month), "churn_rate"])
     assert df.loc[D("1997-05-01"), "churn_rate"] > 0
+
+
+def test_cohort_spike_is_flagged_with_customers_at_risk():
+    df = cl.order_churn(ORDERS, as_of="2026-08-31", inactivity_days=90)
+    df = df.set_index("period")
+    april = df.loc[D("2026-04-01")]
+    # a, b (first orders in January) and c (March) at risk on 1 April: 2 of 3
+    assert april["customers_start"] == 3
+    assert april["top_cohort"] == D("2026-01-01")
+    assert april["top_cohort_share"] == pytest.approx(2 / 3)
+    assert bool(april["cohort_spike"])
+    assert "cohort spike" in april["note"]
+    may = df.loc[D("2026-05-01")]  # a (January) and c (March): one half, not more
+    assert not bool(may["cohort_spike"])
+    # warm-up months are never flagged: their rate is unknown already
+    assert not df.loc[D("2026-03-01"), "cohort_spike"]
+
+
+@pytest.mark.real
+@pytest.mark.skipif(not CDNOW.exists(), reason=f"{CDNOW} not found")
+def test_cdnow_june_1997_is_a_cohort_spike():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = cl.order_churn(_cdnow(), inactivity_days=90, as_of="1998-06-30")
+    june = df.set_index("period").loc[D("1997-06-01")]
+    assert june["churn_rate"] > 0.5
+    assert bool(june["cohort_spike"]) and june["top_cohort"] == D("1997-03-01")
