@@ -3,7 +3,8 @@
 Public names: ``step``, ``next_boundary``, ``paying``, ``subscription_intervals``,
 ``order_intervals``, ``activity_spells``, ``intervals``, ``live``,
 ``first_activity``, ``is_active``, ``edges``, ``changes``, ``logo_flows``,
-``LOGO_FLOWS``, ``logo_counts``, ``warm_up``, ``add_note``, ``period_ranges``, ``attributes``, ``CENTS``.
+``LOGO_FLOWS``, ``logo_counts``, ``warm_up``, ``add_note``, ``CRR_NOTE``,
+``period_ranges``, ``attributes``, ``CENTS``.
 
 Every metric that asks "was this customer active at t" builds on these Ibis
 builders (tables in, a table out, nothing executed), so churn, MRR movements,
@@ -82,6 +83,7 @@ __all__ = [
     "logo_counts",
     "warm_up",
     "add_note",
+    "CRR_NOTE",
     "period_ranges",
     "attributes",
 ]

@@ -806,7 +806,9 @@ def trials(
         .rename("period")
         .to_frame(),
     ]
-    counts = [p.value_counts("period").rename(c) for p, c in zip(parts, cols)]
+    counts = [
+        p.value_counts("period").rename(c) for p, c in zip(parts, cols, strict=True)
+    ]
     agg = pd.concat(counts, axis=1).reset_index()
     g = grid(agg, [], freq, as_of, dict.fromkeys(cols, "int64"))
     out = g[["period", *cols]].copy()
