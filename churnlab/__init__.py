@@ -247,3 +247,13 @@ __all__ += [
 from churnlab.explore import Explorer, explore  # noqa: E402
 
 __all__ += ["explore", "Explorer"]
+
+# --- exit reasons, win-back and retention offers ---
+from churnlab.winback import (  # noqa: E402
+    EXIT_UNMATCHED,
+    exit_reason_matches,
+    exit_reasons,
+    lapses,
+)
+
+__all__ += ["EXIT_UNMATCHED", "lapses", "exit_reason_matches", "exit_reasons"]

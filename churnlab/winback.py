@@ -1,0 +1,434 @@
+"""Exit reasons that add up, win-back of churned customers, retention-offer readouts.
+
+Public names: ``lapses``, ``exit_reason_matches``, ``exit_reasons``, ``winback``,
+``offer_readout``, ``EXIT_UNMATCHED``.
+
+Churn and return events come from :func:`churnlab.states.changes` (the same rows
+:func:`churnlab.mrr_movements` labels), so every return seen here is one of the
+reactivations counted there, and the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import numpy as np
+import pandas as pd
+from ibis import _
+
+from churnlab import contract, engine, periods, states
+from churnlab._frames import ratio
+from churnlab._types import ByLike, DataLike, DateLike, Freq
+from churnlab.errors import ParameterError
+from churnlab.metrics.churn import _setup
+
+__all__ = [
+    "EXIT_UNMATCHED",
+    "lapses",
+    "exit_reason_matches",
+    "exit_reasons",
+]
+
+#: Why an exit-reason row matched no churn, by status code.
+EXIT_UNMATCHED = {
+    "no_churn": "not matched: no churn for that customer",
+    "outside_window": "not matched: churn outside the window",
+    "unknown_customer": "not matched: customer unknown",
+}
+
+
+def _check_days(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ParameterError(f"{name}={value!r} must be a whole number of days >= 0.")
+    if value < 0:
+        raise ParameterError(f"{name}={value!r} must be a whole number of days >= 0.")
+    return int(value)
+
+
+def _check_horizons(horizons_days: Sequence[int]) -> list[int]:
+    if isinstance(horizons_days, (int, np.integer)):
+        horizons_days = [horizons_days]
+    out = [_check_days(h, "horizons_days") for h in horizons_days]
+    if not out or any(h <= 0 for h in out):
+        raise ParameterError(
+            f"horizons_days={horizons_days!r} must be one or more whole numbers > 0."
+        )
+    return sorted(set(out))
+
+
+def _lapse_frame(ds: contract.Dataset, freq: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Executed lapse and return events (see :func:`lapses`)."""
+    cutoff = periods.cutoff(as_of)
+    last = periods.last_complete_period(as_of, freq)
+    obs_end = periods.period_end(last, freq)
+    spans = states.live(states.subscription_intervals(ds.subscriptions), cutoff)
+    first = states.first_activity(spans)
+    ch = states.changes(spans, freq=freq, cutoff=cutoff).filter(
+        (_.active_start != _.active_end) & (_.period <= ibis.literal(last, "timestamp"))
+    )
+    rows = engine.execute(
+        ch.select(
+            "customer_id", "period", "active_end", "mrr_start_cents", "mrr_end_cents"
+        )
+    )
+    ed = engine.execute(states.edges(spans).select("customer_id", "t", "is_start"))
+    firsts = engine.execute(first)
+    for f in (rows, ed, firsts):
+        for c in f.columns:
+            if c in ("period", "t", "first_start"):
+                f[c] = f[c].astype("datetime64[ns]")
+    ed = ed[ed["t"] < obs_end]
+    ed["period"] = periods.period_start(ed["t"], freq)
+    # exact instants: the last switch off / on inside each period
+    off_t = (
+        ed[~ed["is_start"]].groupby(["customer_id", "period"])["t"].max().rename("t")
+    )
+    on_t = ed[ed["is_start"]].groupby(["customer_id", "period"])["t"].max().rename("t")
+    firsts["first_period"] = periods.period_start(firsts["first_start"], freq)
+    firsts = firsts[firsts["first_period"] <= last]
+    rows = rows.sort_values(["customer_id", "period"], kind="stable")
+    fp = firsts.set_index("customer_id")["first_period"]
+    out = []
+    for cid, g in rows.groupby("customer_id", sort=False):
+        pending = None
+        recs = list(g.itertuples(index=False))
+        first_period = fp.get(cid)
+        if first_period is not None and not (
+            recs and recs[0].period == first_period and recs[0].active_end
+        ):
+            # new and lost inside its first period: a lapse there, MRR unknown
+            pending = {
+                "customer_id": cid,
+                "churn_period": first_period,
+                "churned_at": off_t.get((cid, first_period), pd.NaT),
+                "kind": "new_lost",
+                "mrr_lost": np.nan,
+            }
+        for r in recs:
+            if not r.active_end:
+                pending = {
+                    "customer_id": cid,
+                    "churn_period": r.period,
+                    "churned_at": off_t.get((cid, r.period), pd.NaT),
+                    "kind": "churn",
+                    "mrr_lost": r.mrr_start_cents / states.CENTS,
+                }
+            elif pending is not None:
+                pending.update(
+                    return_period=r.period,
+                    returned_at=on_t.get((cid, r.period), pd.NaT),
+                    mrr_returned=r.mrr_end_cents / states.CENTS,
+                )
+                out.append(pending)
+                pending = None
+        if pending is not None:
+            out.append(pending)
+    # customers new and lost in their first period with no row at all
+    seen = set(rows["customer_id"])
+    for cid, first_period in fp.items():
+        if cid not in seen:
+            out.append(
+                {
+                    "customer_id": cid,
+                    "churn_period": first_period,
+                    "churned_at": off_t.get((cid, first_period), pd.NaT),
+                    "kind": "new_lost",
+                    "mrr_lost": np.nan,
+                }
+            )
+    cols = [
+        "customer_id",
+        "churn_period",
+        "churned_at",
+        "kind",
+        "mrr_lost",
+        "return_period",
+        "returned_at",
+        "mrr_returned",
+    ]
+    frame = pd.DataFrame(out, columns=cols)
+    for c in ("churn_period", "churned_at", "return_period", "returned_at"):
+        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+    frame["mrr_lost"] = frame["mrr_lost"].astype(float)
+    frame["mrr_returned"] = frame["mrr_returned"].astype(float)
+    frame["days_to_return"] = (
+        frame["returned_at"] - frame["churned_at"]
+    ).dt.total_seconds() / 86400
+    frame["observed_until"] = obs_end
+    return frame.sort_values(
+        ["churn_period", "customer_id"], kind="stable"
+    ).reset_index(drop=True)
+
+
+def lapses(
+    data: DataLike, *, freq: Freq = "M", as_of: DateLike | None = None
+) -> pd.DataFrame:
+    """Every churn (lapse) of a customer and the return that followed, if any.
+
+    Parameters
+    ----------
+    data : Dataset, DataFrame, path or ibis.Table
+        Must hold ``subscriptions``.
+    freq : {"D", "W", "M", "Q", "Y"}, default "M"
+        Period unit the activity rule is read at.
+    as_of : date-like, optional
+        Day the data is read as of; periods after the last complete one are not
+        read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per lapse: ``customer_id``, ``churn_period``, ``churned_at``,
+        ``kind`` (``"churn"``: active at the period's start, not at its end;
+        ``"new_lost"``: first active and lost inside the same period),
+        ``mrr_lost`` (NaN for ``new_lost``: no period boundary saw their MRR),
+        ``return_period``, ``returned_at``, ``mrr_returned`` and
+        ``days_to_return`` (NaN/NaT when not returned by ``observed_until``),
+        ``observed_until`` (end of the last complete period).
+
+    Notes
+    -----
+    **Definition.** A lapse is a period P at whose end a customer is inactive
+    while active at its start (or first active inside it), per
+    :func:`churnlab.states.changes`. Its return is the customer's next period Q
+    at whose end they are active again: exactly a ``reactivation`` of
+    :func:`churnlab.mrr_movements` in Q, and each reactivation is the return of
+    exactly one lapse. ``churned_at`` is the last instant in P the customer
+    switched off and ``returned_at`` the last instant in Q they switched on
+    (:func:`churnlab.states.edges`); ``days_to_return`` is their difference. A
+    gap opened and closed inside one period is not a lapse (the customer was
+    active at every boundary).
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> lp = cl.lapses(cl.sample_dataset())
+    >>> bool((lp["days_to_return"].dropna() > 0).all())
+    True
+    """
+    freq = periods.check_freq(freq)
+    ds, _by, _attrs, as_of = _setup(
+        data, "subscriptions", by=None, freq=freq, as_of=as_of
+    )
+    return _lapse_frame(ds, freq, as_of)
+
+
+def _label(reason: object) -> str:
+    text = str(reason).strip().replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def exit_reason_matches(
+    data: DataLike,
+    *,
+    tolerance_days: int = 30,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Every exit-reason row, matched to a churn or labelled with why it is not.
+
+    Parameters
+    ----------
+    data : Dataset
+        Must hold ``subscriptions`` and ``churn_reasons``; ``customers`` is used,
+        when present, to tell unknown customers.
+    tolerance_days : int, default 30
+        A reason matches a churn of the same customer when its date is at most
+        this many days before or after the churn instant.
+    freq : {"D", "W", "M", "Q", "Y"}, default "M"
+        Period unit of the churns (:func:`lapses`).
+    as_of : date-like, optional
+        Day the data is read as of.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``churn_reasons`` row, in input order: ``customer_id``,
+        ``at``, ``reason``, ``label``, ``status`` (``"matched"``, ``"no_churn"``,
+        ``"outside_window"`` or ``"unknown_customer"``), ``churned_at``,
+        ``days_from_churn`` (reason date minus churn instant), ``mrr_lost`` and
+        ``mrr_weight`` (the churn's lost MRR divided among the reason rows
+        matched to it, so MRR adds up; NaN when unmatched or unknown).
+
+    Notes
+    -----
+    **Definition.** Churns are the lapses of :func:`lapses`. Each reason row
+    takes the same customer's churn nearest in time (ties go to the earlier
+    churn); within ``tolerance_days`` it is matched, else ``outside_window``.
+    A customer with no churn gives ``no_churn``; a customer in neither
+    ``customers`` nor ``subscriptions`` gives ``unknown_customer``. Every row
+    gets exactly one status.
+    """
+    tol = _check_days(tolerance_days, "tolerance_days")
+    freq = periods.check_freq(freq)
+    ds, _by, _attrs, as_of = _setup(
+        data, "subscriptions", by=None, freq=freq, as_of=as_of
+    )
+    raw = engine.execute(
+        ds.table("churn_reasons").select("customer_id", "at", "reason")
+    )
+    raw["at"] = raw["at"].astype("datetime64[ns]")
+    lp = _lapse_frame(ds, freq, as_of)
+    lp = lp.dropna(subset=["churned_at"])
+    known = set(
+        engine.execute(ds.subscriptions.select("customer_id").distinct())["customer_id"]
+    )
+    if ds.customers is not None:
+        known |= set(engine.execute(ds.customers.select("customer_id"))["customer_id"])
+    raw = raw.reset_index(drop=True)
+    raw["row"] = np.arange(len(raw))
+    cand = raw.merge(
+        lp[["customer_id", "churned_at", "churn_period", "mrr_lost"]],
+        on="customer_id",
+        how="left",
+    )
+    cand["days_from_churn"] = (
+        cand["at"] - cand["churned_at"]
+    ).dt.total_seconds() / 86400
+    cand["dist"] = cand["days_from_churn"].abs()
+    best = (
+        cand.sort_values(
+            ["row", "dist", "churned_at"], kind="stable", na_position="last"
+        )
+        .drop_duplicates("row")
+        .sort_values("row")
+        .reset_index(drop=True)
+    )
+    has_churn = best["churned_at"].notna()
+    within = has_churn & (best["dist"] <= tol)
+    best["status"] = np.select(
+        [within, has_churn, best["customer_id"].isin(known)],
+        ["matched", "outside_window", "no_churn"],
+        "unknown_customer",
+    )
+    for c in ("churned_at", "days_from_churn", "mrr_lost"):
+        best.loc[~within, c] = np.nan if c != "churned_at" else pd.NaT
+    n_per_churn = (
+        best[within].groupby(["customer_id", "churned_at"])["row"].transform("size")
+    )
+    best["mrr_weight"] = np.nan
+    best.loc[within, "mrr_weight"] = best.loc[within, "mrr_lost"] / n_per_churn
+    best["label"] = best["reason"].map(_label)
+    return best[
+        [
+            "customer_id",
+            "at",
+            "reason",
+            "label",
+            "status",
+            "churned_at",
+            "days_from_churn",
+            "mrr_lost",
+            "mrr_weight",
+        ]
+    ]
+
+
+def exit_reasons(
+    data: DataLike,
+    *,
+    tolerance_days: int = 30,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Exit reasons by customers and by MRR, with every unmatched row accounted.
+
+    Parameters
+    ----------
+    data : Dataset
+        Must hold ``subscriptions`` and ``churn_reasons``.
+    tolerance_days : int, default 30
+        Matching window around the churn instant (:func:`exit_reason_matches`).
+    freq : {"D", "W", "M", "Q", "Y"}, default "M"
+        Period unit of the churns.
+    as_of : date-like, optional
+        Day the data is read as of.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One line per matched reason, then one per "not matched" cause:
+        ``line``, ``reason``, ``status``, ``rows``, ``customers``,
+        ``customers_total``, ``customer_share``, ``customer_rank``,
+        ``churned_mrr``, ``churned_mrr_total``, ``mrr_share``, ``mrr_rank``,
+        ``tolerance_days``. ``rows`` sums to the number of reason rows.
+
+    Notes
+    -----
+    **Definition.** Matched lines count distinct customers with a matched
+    reason row and the churned MRR of the matched churns, each churn's MRR split
+    evenly among the reason rows matched to it (so MRR adds up to the matched
+    churns' lost MRR; a new-and-lost churn, whose MRR no boundary saw, counts
+    as a customer and adds no MRR). Unmatched lines carry rows and
+    customers only; their shares and MRR are NaN (no churn to weigh).
+
+    **Formula.** ``customer_share = customers / customers_total`` and
+    ``mrr_share = churned_mrr / churned_mrr_total`` over matched lines.
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> ds = cl.sample_dataset()
+    >>> t = cl.exit_reasons(ds)
+    >>> n = cl.engine.execute(ds.churn_reasons.count())
+    >>> int(t["rows"].sum()) == int(n)
+    True
+    """
+    m = exit_reason_matches(data, tolerance_days=tolerance_days, freq=freq, as_of=as_of)
+    hit = m[m["status"] == "matched"]
+    lines = (
+        hit.groupby("reason")
+        .agg(
+            line=("label", "first"),
+            rows=("customer_id", "size"),
+            customers=("customer_id", "nunique"),
+            churned_mrr=("mrr_weight", lambda s: s.fillna(0).sum()),
+        )
+        .reset_index()
+    )
+    lines["status"] = "matched"
+    lines["customers_total"] = hit["customer_id"].nunique()
+    lines["customer_share"] = ratio(lines["customers"], lines["customers_total"])
+    lines["churned_mrr_total"] = lines["churned_mrr"].sum()
+    lines["mrr_share"] = ratio(lines["churned_mrr"], lines["churned_mrr_total"])
+    lines["customer_rank"] = (
+        lines["customers"].rank(ascending=False, method="min").astype("Int64")
+    )
+    lines["mrr_rank"] = (
+        lines["churned_mrr"].rank(ascending=False, method="min").astype("Int64")
+    )
+    lines = lines.sort_values(["customers", "reason"], ascending=[False, True])
+    miss = []
+    for code, text in EXIT_UNMATCHED.items():
+        g = m[m["status"] == code]
+        miss.append(
+            {
+                "line": text,
+                "reason": None,
+                "status": code,
+                "rows": len(g),
+                "customers": g["customer_id"].nunique(),
+            }
+        )
+    out = pd.concat([lines, pd.DataFrame(miss)], ignore_index=True)
+    out["rows"] = out["rows"].astype("int64")
+    out["customers"] = out["customers"].astype("int64")
+    out["tolerance_days"] = int(tolerance_days)
+    return out[
+        [
+            "line",
+            "reason",
+            "status",
+            "rows",
+            "customers",
+            "customers_total",
+            "customer_share",
+            "customer_rank",
+            "churned_mrr",
+            "churned_mrr_total",
+            "mrr_share",
+            "mrr_rank",
+            "tolerance_days",
+        ]
+    ]

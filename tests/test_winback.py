@@ -1,0 +1,150 @@
+"""Exit reasons that add up, win-back and retention-offer readouts."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import churnlab as cl
+from churnlab import engine
+from churnlab.errors import ChurnlabWarning, ParameterError
+
+RAVEN = Path(__file__).resolve().parents[1].parent / (
+    "shared/data/public_synthetic/ravenstack"
+)
+
+# a: churns 2026-02-10, returns 2026-04-05; b: churns 2026-03-15, never returns;
+# c: always active; d: churns 2026-05-20 (late in the data)
+SUBS = pd.DataFrame(
+    {
+        "customer_id": ["a", "a", "b", "c", "d"],
+        "start": pd.to_datetime(
+            ["2025-11-03", "2026-04-05", "2025-12-01", "2025-11-01", "2025-12-10"]
+        ),
+        "end": pd.to_datetime(["2026-02-10", None, "2026-03-15", None, "2026-05-20"]),
+        "mrr": [100.0, 150.0, 40.0, 10.0, 70.0],
+    }
+)
+CUSTOMERS = pd.DataFrame(
+    {"customer_id": list("abcd"), "segment": ["smb", "smb", "ent", "ent"]}
+)
+REASONS = pd.DataFrame(
+    {
+        "customer_id": ["a", "b", "b", "c", "zz", "a"],
+        "at": pd.to_datetime(
+            [
+                "2026-02-01",  # a: 9 days before churn -> matched
+                "2026-03-20",  # b: 5 days after -> matched
+                "2026-03-16",  # b: second reason for the same churn -> matched
+                "2026-02-01",  # c never churned -> no churn
+                "2026-02-01",  # unknown customer
+                "2025-12-01",  # a: 71 days before churn -> outside window
+            ]
+        ),
+        "reason": ["price", "price", "support", "price", "price", "missing_feature"],
+    }
+)
+
+
+def hand() -> cl.Dataset:
+    return cl.load_dataset(
+        {"subscriptions": SUBS, "customers": CUSTOMERS, "churn_reasons": REASONS}
+    )
+
+
+def test_exit_reason_matches_hand_case():
+    m = cl.exit_reason_matches(hand(), tolerance_days=30, as_of="2026-06-30")
+    assert list(m["status"]) == [
+        "matched",
+        "matched",
+        "matched",
+        "no_churn",
+        "unknown_customer",
+        "outside_window",
+    ]
+    assert m.loc[0, "days_from_churn"] == -9
+    # b's churn (40) split between its two reasons
+    assert m.loc[1, "mrr_weight"] == m.loc[2, "mrr_weight"] == 20
+
+
+def test_exit_reasons_add_up_hand_case():
+    t = cl.exit_reasons(hand(), tolerance_days=30, as_of="2026-06-30")
+    assert t["rows"].sum() == len(REASONS)
+    by = t.set_index("line")
+    assert by.loc["Price", "customers"] == 2
+    assert by.loc["Price", "churned_mrr"] == 120
+    assert by.loc["Support", "churned_mrr"] == 20
+    assert by.loc["not matched: no churn for that customer", "rows"] == 1
+    assert by.loc["not matched: churn outside the window", "rows"] == 1
+    assert by.loc["not matched: customer unknown", "rows"] == 1
+    matched = t[t["status"] == "matched"]
+    assert matched["mrr_share"].sum() == pytest.approx(1)
+    assert matched["churned_mrr"].sum() == 140  # a's 100 + b's 40
+    # a wider window matches a's early reason too
+    wide = cl.exit_reasons(hand(), tolerance_days=90, as_of="2026-06-30")
+    assert wide.set_index("status").loc["outside_window", "rows"] == 0
+
+
+def test_exit_reasons_bad_tolerance():
+    with pytest.raises(ParameterError, match="tolerance_days"):
+        cl.exit_reasons(hand(), tolerance_days=-1)
+
+
+def test_exit_reasons_sample_price_first_by_customers_not_by_mrr():
+    ds = cl.sample_dataset()
+    t = cl.exit_reasons(ds)
+    assert t["rows"].sum() == engine.execute(ds.churn_reasons.count())
+    m = t[t["status"] == "matched"].set_index("reason")
+    assert m.loc["price", "customer_rank"] == 1
+    assert m.loc["price", "mrr_rank"] > 3
+
+
+@pytest.mark.skipif(
+    not (RAVEN / "ravenstack_churn_events.csv").exists(),
+    reason="RavenStack not found in ../shared/data/public_synthetic/ravenstack",
+)
+def test_exit_reasons_account_for_every_ravenstack_row(tmp_path):
+    (tmp_path / "dataset.toml").write_text(
+        f"""
+[files]
+subscriptions = "{RAVEN / "ravenstack_subscriptions.csv"}"
+customers = "{RAVEN / "ravenstack_accounts.csv"}"
+churn_reasons = "{RAVEN / "ravenstack_churn_events.csv"}"
+
+[columns.subscriptions]
+account_id = "customer_id"
+start_date = "start"
+end_date = "end"
+mrr_amount = "mrr"
+plan_tier = "plan"
+
+[columns.customers]
+account_id = "customer_id"
+signup_date = "signup_at"
+plan_tier = "plan"
+
+[columns.churn_reasons]
+account_id = "customer_id"
+churn_date = "at"
+reason_code = "reason"
+feedback_text = "comment"
+"""
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChurnlabWarning)
+        ds = cl.load_dataset(tmp_path)
+    raw = pd.read_csv(RAVEN / "ravenstack_churn_events.csv")
+    t = cl.exit_reasons(ds)
+    assert t["rows"].sum() == len(raw) == 600
+    m = cl.exit_reason_matches(ds)
+    assert len(m) == 600
+    assert set(m["status"]) <= {
+        "matched",
+        "no_churn",
+        "outside_window",
+        "unknown_customer",
+    }
