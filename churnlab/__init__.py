@@ -254,6 +254,13 @@ from churnlab.winback import (  # noqa: E402
     exit_reason_matches,
     exit_reasons,
     lapses,
+    winback,
 )
 
-__all__ += ["EXIT_UNMATCHED", "lapses", "exit_reason_matches", "exit_reasons"]
+__all__ += [
+    "EXIT_UNMATCHED",
+    "lapses",
+    "exit_reason_matches",
+    "exit_reasons",
+    "winback",
+]

@@ -19,7 +19,7 @@ from ibis import _
 
 from churnlab import contract, engine, periods, states
 from churnlab._frames import ratio
-from churnlab._types import ByLike, DataLike, DateLike, Freq
+from churnlab._types import ByLike, DataLike, DateLike, Freq  # noqa: F401
 from churnlab.errors import ParameterError
 from churnlab.metrics.churn import _setup
 
@@ -28,6 +28,8 @@ __all__ = [
     "lapses",
     "exit_reason_matches",
     "exit_reasons",
+    "winback",
+    "NO_REASON",
 ]
 
 #: Why an exit-reason row matched no churn, by status code.
@@ -432,3 +434,127 @@ def exit_reasons(
             "tolerance_days",
         ]
     ]
+
+
+#: Label of churns without a matched exit reason when ``by="reason"``.
+NO_REASON = "(no reason matched)"
+
+
+def _reason_of_lapse(
+    data: contract.Dataset, lp: pd.DataFrame, freq: str, as_of: pd.Timestamp
+) -> pd.Series:
+    """Per lapse, the label of its nearest matched exit reason."""
+    if data.churn_reasons is None:
+        raise ParameterError(
+            'by="reason" needs a churn_reasons table; this dataset has none.'
+        )
+    m = exit_reason_matches(data, freq=freq, as_of=as_of)
+    m = m[m["status"] == "matched"].copy()
+    m["dist"] = m["days_from_churn"].abs()
+    best = m.sort_values(["dist", "at"], kind="stable").drop_duplicates(
+        ["customer_id", "churned_at"]
+    )
+    key = best.set_index(["customer_id", "churned_at"])["label"]
+    idx = pd.MultiIndex.from_frame(lp[["customer_id", "churned_at"]])
+    return pd.Series(key.reindex(idx).to_numpy(), index=lp.index).fillna(NO_REASON)
+
+
+def winback(
+    data: DataLike,
+    *,
+    freq: Freq = "M",
+    horizons_days: Sequence[int] = (30, 60, 90, 180),
+    by: ByLike = None,
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Share of each period's churned customers who came back within each horizon.
+
+    Parameters
+    ----------
+    data : Dataset, DataFrame, path or ibis.Table
+        Must hold ``subscriptions``; ``customers`` when ``by`` names customer
+        attributes, ``churn_reasons`` when ``by`` includes ``"reason"``.
+    freq : {"D", "W", "M", "Q", "Y"}, default "M"
+        Period unit: churns are grouped by the period they happened in.
+    horizons_days : sequence of int, default (30, 60, 90, 180)
+        Days after the churn instant within which a return counts.
+    by : str or list of str, optional
+        Customer attributes (segment, plan, ...) and/or ``"reason"`` (the exit
+        reason matched to the churn by :func:`exit_reason_matches`, else
+        ``"(no reason matched)"``).
+    as_of : date-like, optional
+        Day the data is read as of.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per churn period (and ``by`` group): ``churned``,
+        ``mrr_lost``, then per horizon ``h``: ``eligible_{h}d``,
+        ``censored_{h}d``, ``returned_{h}d``, ``winback_rate_{h}d``,
+        ``mrr_returned_{h}d``; then ``returned_total`` and
+        ``median_days_to_return`` (over all returns seen so far).
+
+    Notes
+    -----
+    **Definition.** Churns and returns are the lapses of :func:`lapses` (the
+    activity rule of :mod:`churnlab.states`; each return is a reactivation of
+    :func:`churnlab.mrr_movements`). A churn has *returned within h* when its
+    return came at most ``h`` days after the churn instant.
+
+    **Estimator.** Fixed-horizon cumulative incidence among churns whose
+    horizon is over: a churn whose ``h``-day window has not ended by the end of
+    the last complete period and has not returned yet is *censored* (left out
+    of numerator and denominator, never counted as lost).
+    ``winback_rate_{h}d = returned_{h}d / eligible_{h}d``, with
+    ``eligible_{h}d = churned - censored_{h}d``. NaN when nothing is eligible.
+
+    **MRR.** ``mrr_lost`` is the MRR at the start of the churn period (new-and-
+    lost churns add none: no boundary saw it); ``mrr_returned_{h}d`` is the
+    MRR at the end of the return period of the returns within ``h``.
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> w = cl.winback(cl.sample_dataset(), freq="Q")
+    >>> bool((w["returned_30d"] <= w["returned_90d"]).all())
+    True
+    """
+    freq = periods.check_freq(freq)
+    hs = _check_horizons(horizons_days)
+    cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    attr_cols = [c for c in cols if c != "reason"]
+    ds, by_cols, attrs, as_of = _setup(
+        data, "subscriptions", by=attr_cols or None, freq=freq, as_of=as_of
+    )
+    lp = _lapse_frame(ds, freq, as_of)
+    if attrs is not None:
+        lp = lp.merge(engine.execute(attrs), on="customer_id", how="left")
+    if "reason" in cols:
+        lp["reason"] = _reason_of_lapse(ds, lp, freq, as_of)
+    keys = ["churn_period", *cols]
+    end = lp["observed_until"]
+    days_left = (end - lp["churned_at"]).dt.total_seconds() / 86400
+    parts = {"churned": lp.groupby(keys, dropna=False).size()}
+    g = lp.groupby(keys, dropna=False)
+    parts["mrr_lost"] = g["mrr_lost"].sum(min_count=0)
+    out = pd.DataFrame(parts)
+    for h in hs:
+        ret = lp["days_to_return"] <= h
+        over = ret | (days_left >= h)
+        tmp = pd.DataFrame(
+            {
+                "eligible": over.astype(int),
+                "returned": ret.astype(int),
+                "mrr": lp["mrr_returned"].where(ret, 0.0),
+            }
+        )
+        tg = tmp.groupby([lp[k] for k in keys], dropna=False)
+        out[f"eligible_{h}d"] = tg["eligible"].sum()
+        out[f"censored_{h}d"] = out["churned"] - out[f"eligible_{h}d"]
+        out[f"returned_{h}d"] = tg["returned"].sum()
+        out[f"winback_rate_{h}d"] = ratio(out[f"returned_{h}d"], out[f"eligible_{h}d"])
+        out[f"mrr_returned_{h}d"] = tg["mrr"].sum()
+    out["returned_total"] = g["return_period"].count()
+    out["median_days_to_return"] = g["days_to_return"].median()
+    out = out.reset_index().rename(columns={"churn_period": "period"})
+    return out.sort_values([*cols, "period"], kind="stable").reset_index(drop=True)

@@ -148,3 +148,63 @@ feedback_text = "comment"
         "outside_window",
         "unknown_customer",
     }
+
+
+def test_lapses_hand_case():
+    lp = cl.lapses(hand(), as_of="2026-06-30").set_index("customer_id")
+    assert (
+        lp.loc["a", "days_to_return"]
+        == (pd.Timestamp("2026-04-05") - pd.Timestamp("2026-02-10")).days
+    )
+    assert lp.loc["a", "mrr_returned"] == 150
+    assert lp.loc["a", "mrr_lost"] == 100
+    assert pd.isna(lp.loc["b", "return_period"])
+    assert "c" not in lp.index
+
+
+def test_winback_censors_open_windows():
+    # observed until 2026-07-01: a returned after 54 days; b (churn 03-15) has
+    # 108 days of window; d (churn 05-20) only 42
+    w = cl.winback(
+        hand(), freq="Q", horizons_days=(30, 60, 90, 180), as_of="2026-06-30"
+    )
+    q1 = w.set_index("period").loc[pd.Timestamp("2026-01-01")]
+    assert q1["churned"] == 2
+    assert q1["returned_30d"] == 0 and q1["eligible_30d"] == 2
+    assert q1["returned_60d"] == 1 and q1["winback_rate_60d"] == 0.5
+    assert q1["mrr_returned_60d"] == 150
+    # b's 180-day window is open and b has not returned: censored, not lost
+    assert q1["censored_180d"] == 1 and q1["eligible_180d"] == 1
+    assert q1["winback_rate_180d"] == 1
+    q2 = w.set_index("period").loc[pd.Timestamp("2026-04-01")]
+    assert q2["churned"] == 1 and q2["eligible_30d"] == 1
+    assert q2["eligible_60d"] == 0 and np.isnan(q2["winback_rate_60d"])
+
+
+def test_winback_by_reason_and_segment():
+    w = cl.winback(hand(), freq="Q", by=["segment", "reason"], as_of="2026-06-30")
+    assert w["churned"].sum() == 3
+    # b gave two reasons; the nearer one (support, a day after) labels it
+    assert set(w["reason"]) == {"Price", "Support", "(no reason matched)"}
+
+
+def test_winback_bad_horizons():
+    with pytest.raises(ParameterError, match="horizons_days"):
+        cl.winback(hand(), horizons_days=(0,))
+
+
+def test_returns_reconcile_with_reactivations_on_sample():
+    ds = cl.sample_dataset()
+    lp = cl.lapses(ds)
+    seen = lp.dropna(subset=["return_period"]).groupby("return_period").size()
+    cc = cl.customer_churn(ds).set_index("period")["customers_reactivated"]
+    seen = seen.reindex(cc.index, fill_value=0)
+    assert (seen.to_numpy() == cc.to_numpy()).all()
+    assert cc.sum() > 0
+    mv = cl.mrr_movements(ds).set_index("period")["mrr_reactivation"]
+    money = (
+        lp.dropna(subset=["return_period"])
+        .groupby("return_period")["mrr_returned"]
+        .sum()
+    )
+    assert np.allclose(money.reindex(mv.index, fill_value=0), mv)
