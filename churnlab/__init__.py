@@ -254,6 +254,7 @@ from churnlab.winback import (  # noqa: E402
     exit_reason_matches,
     exit_reasons,
     lapses,
+    offer_readout,
     winback,
 )
 
@@ -263,4 +264,5 @@ __all__ += [
     "exit_reason_matches",
     "exit_reasons",
     "winback",
+    "offer_readout",
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "exit_reasons",
     "winback",
     "NO_REASON",
+    "offer_readout",
 ]
 
 #: Why an exit-reason row matched no churn, by status code.
@@ -558,3 +559,189 @@ def winback(
     out["median_days_to_return"] = g["days_to_return"].median()
     out = out.reset_index().rename(columns={"churn_period": "period"})
     return out.sort_values([*cols, "period"], kind="stable").reset_index(drop=True)
+
+
+#: z for a two-sided 95 % interval and for 80 % power.
+_Z95 = 1.959963984540054
+_Z80 = 0.8416212335729143
+
+
+def _km_at(durations: np.ndarray, events: np.ndarray, h: float) -> tuple[float, float]:
+    """Kaplan-Meier retention at ``h`` (lifelines) and its Greenwood variance."""
+    from lifelines import KaplanMeierFitter
+
+    kmf = KaplanMeierFitter().fit(durations, events)
+    s = float(kmf.survival_function_at_times(h).iloc[0])
+    et = kmf.event_table
+    et = et[(et.index <= h) & (et["observed"] > 0)]
+    n, d = et["at_risk"].to_numpy(float), et["observed"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(n > d, d / (n * (n - d)), np.inf)
+    var = s * s * float(terms.sum()) if len(terms) else 0.0
+    return s, var
+
+
+def _mrr_at_assignment(ds: contract.Dataset, exp: pd.DataFrame) -> pd.Series:
+    """Per assigned customer, MRR at ``assigned_at`` under :func:`states.is_active`."""
+    spans = states.subscription_intervals(ds.subscriptions)
+    parts = []
+    for t, g in exp.groupby("assigned_at"):
+        keep = spans.filter(
+            spans.customer_id.isin(list(g["customer_id"])) & states.is_active(spans, t)
+        )
+        parts.append(
+            keep.group_by("customer_id")
+            .agg(mrr_cents=_.mrr_cents.sum())
+            .mutate(assigned_at=ibis.literal(pd.Timestamp(t), "timestamp"))
+        )
+    if not parts:
+        return pd.Series(dtype=float)
+    got = engine.execute(ibis.union(*parts))
+    got["assigned_at"] = got["assigned_at"].astype("datetime64[ns]")
+    key = got.set_index(["customer_id", "assigned_at"])["mrr_cents"] / states.CENTS
+    idx = pd.MultiIndex.from_frame(exp[["customer_id", "assigned_at"]])
+    return pd.Series(key.reindex(idx).fillna(0.0).to_numpy(), index=exp.index)
+
+
+def offer_readout(
+    data: DataLike,
+    experiment: object = None,
+    *,
+    horizons_days: Sequence[int] = (30, 60, 90),
+    min_effect: float = 0.05,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Did a retention offer work: retention after assignment, treatment vs control.
+
+    Parameters
+    ----------
+    data : Dataset
+        Must hold ``subscriptions``.
+    experiment : DataFrame, ibis.Table or path, optional
+        The ``experiments`` table (``customer_id``, ``group`` treatment/control,
+        ``assigned_at``); default: the dataset's own ``experiments`` table.
+    horizons_days : sequence of int, default (30, 60, 90)
+        Days after assignment at which retention is compared.
+    min_effect : float, default 0.05
+        Smallest difference in retention (a fraction) worth acting on; when the
+        sample could not detect it at 80 % power and the interval holds 0, the
+        verdict says the sample is too small to tell.
+    freq : {"D", "W", "M", "Q", "Y"}, default "M"
+        Period unit of the activity rule (:func:`lapses`).
+    as_of : date-like, optional
+        Day the data is read as of.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per horizon: ``horizon_days``, ``n_treatment``, ``n_control``,
+        ``churned_treatment``, ``churned_control`` (by the horizon),
+        ``retention_treatment``, ``retention_control``, ``difference``,
+        ``ci_low``, ``ci_high``, ``mde_80``, ``logrank_p``, ``mrr_treatment``,
+        ``mrr_saved``, ``mrr_saved_low``, ``mrr_saved_high``, ``verdict``.
+
+    Notes
+    -----
+    **Definition.** For each assigned customer, time from ``assigned_at`` to
+    their first churn after it (:func:`lapses`: the activity rule of
+    :mod:`churnlab.states`); customers with no churn by the end of the last
+    complete period are censored there. Kaplan-Meier per group (lifelines) and
+    the log-rank test over the whole follow-up (``logrank_p``, same on every
+    row).
+
+    **Formula.** ``difference = retention_treatment - retention_control`` at
+    the horizon; 95 % interval ``difference +- 1.96 se`` with Greenwood
+    variances; ``mde_80 = (1.96 + 0.84) se``, the smallest true difference this
+    sample would detect with 80 % power at the 5 % level. ``mrr_saved =
+    difference * mrr_treatment`` (treatment MRR at assignment), with the same
+    interval.
+
+    **Verdict.** Interval excluding 0: the offer changed retention. Interval
+    holding 0: "too small to tell" when ``mde_80 > min_effect``, else "no
+    effect of ``min_effect`` or more".
+    """
+    hs = _check_horizons(horizons_days)
+    if not isinstance(min_effect, (int, float)) or not 0 < min_effect < 1:
+        raise ParameterError(f"min_effect={min_effect!r} must be a fraction in (0, 1).")
+    freq = periods.check_freq(freq)
+    ds, _by, _attrs, as_of = _setup(
+        data, "subscriptions", by=None, freq=freq, as_of=as_of
+    )
+    table = (
+        ds.table("experiments")
+        if experiment is None
+        else contract.table(experiment, "experiments")
+    )
+    exp = engine.execute(table.select("customer_id", "group", "assigned_at"))
+    exp["assigned_at"] = exp["assigned_at"].astype("datetime64[ns]")
+    lp = _lapse_frame(ds, freq, as_of)
+    obs_end = periods.period_end(periods.last_complete_period(as_of, freq), freq)
+    exp = exp[exp["assigned_at"] < obs_end].reset_index(drop=True)
+    cand = exp.reset_index().merge(
+        lp[["customer_id", "churned_at"]], on="customer_id", how="left"
+    )
+    cand = cand[cand["churned_at"] > cand["assigned_at"]]
+    first = cand.groupby("index")["churned_at"].min()
+    exp["churned_at"] = first.reindex(exp.index)
+    exp["event"] = exp["churned_at"].notna()
+    stop = exp["churned_at"].fillna(obs_end)
+    exp["days"] = (stop - exp["assigned_at"]).dt.total_seconds() / 86400
+    exp["mrr"] = _mrr_at_assignment(ds, exp)
+    t, c = exp[exp["group"] == "treatment"], exp[exp["group"] == "control"]
+    if len(t) == 0 or len(c) == 0:
+        raise ParameterError(
+            "experiments: both groups need customers; found "
+            f"{len(t)} treatment and {len(c)} control."
+        )
+    from lifelines.statistics import logrank_test
+
+    p = float(logrank_test(t["days"], c["days"], t["event"], c["event"]).p_value)
+    rows = []
+    for h in hs:
+        st, vt = _km_at(t["days"].to_numpy(), t["event"].to_numpy(), h)
+        sc, vc = _km_at(c["days"].to_numpy(), c["event"].to_numpy(), h)
+        diff, se = st - sc, float(np.sqrt(vt + vc))
+        lo, hi = diff - _Z95 * se, diff + _Z95 * se
+        mde = (_Z95 + _Z80) * se
+        mrr_t = float(t["mrr"].sum())
+        if lo > 0 or hi < 0:
+            word = "more" if diff > 0 else "fewer"
+            verdict = (
+                f"At {h} days the offer kept {abs(diff):.1%} {word} customers "
+                f"(95% CI {lo:+.1%} to {hi:+.1%})."
+            )
+        elif mde > min_effect:
+            verdict = (
+                f"Too small to tell at {h} days: difference {diff:+.1%} "
+                f"(95% CI {lo:+.1%} to {hi:+.1%}); this sample could detect only "
+                f"a difference of {mde:.1%} or more at 80% power."
+            )
+        else:
+            verdict = (
+                f"No effect of {min_effect:.0%} or more at {h} days: difference "
+                f"{diff:+.1%} (95% CI {lo:+.1%} to {hi:+.1%}); a difference of "
+                f"{mde:.1%} would have been detected with 80% power."
+            )
+        rows.append(
+            {
+                "horizon_days": h,
+                "n_treatment": len(t),
+                "n_control": len(c),
+                "churned_treatment": int((t["event"] & (t["days"] <= h)).sum()),
+                "churned_control": int((c["event"] & (c["days"] <= h)).sum()),
+                "retention_treatment": st,
+                "retention_control": sc,
+                "difference": diff,
+                "ci_low": lo,
+                "ci_high": hi,
+                "mde_80": mde,
+                "logrank_p": p,
+                "mrr_treatment": mrr_t,
+                "mrr_saved": diff * mrr_t,
+                "mrr_saved_low": lo * mrr_t,
+                "mrr_saved_high": hi * mrr_t,
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
