@@ -708,8 +708,8 @@ def offer_readout(
         if lo > 0 or hi < 0:
             word = "more" if diff > 0 else "fewer"
             verdict = (
-                f"At {h} days the offer kept {abs(diff):.1%} {word} customers "
-                f"(95% CI {lo:+.1%} to {hi:+.1%})."
+                f"At {h} days the offer kept {abs(diff) * 100:.1f} percentage "
+                f"points {word} customers (95% CI {lo:+.1%} to {hi:+.1%})."
             )
         elif mde > min_effect:
             verdict = (

@@ -264,3 +264,14 @@ def test_offer_readout_validates_the_experiment_table():
         cl.offer_readout(ds, exp.assign(group="maybe"), as_of="2025-12-31")
     with pytest.raises(ParameterError, match="both groups"):
         cl.offer_readout(ds, exp[exp["group"] == "treatment"], as_of="2025-12-31")
+
+
+def test_plots_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ds = hand()
+    ax = cl.plots.winback.exit_reasons_bars(cl.exit_reasons(ds, as_of="2026-06-30"))
+    assert "Why customers left" in ax.get_title()
+    ax = cl.plots.winback.winback_bars(cl.winback(ds, as_of="2026-06-30"))
+    assert len(ax.patches) == 4
