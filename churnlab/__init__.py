@@ -257,6 +257,7 @@ from churnlab.winback import (  # noqa: E402
     lapses,
     offer_readout,
     winback,
+    winback_curve,
 )
 
 __all__ += [
@@ -266,4 +267,5 @@ __all__ += [
     "exit_reasons",
     "winback",
     "offer_readout",
+    "winback_curve",
 ]

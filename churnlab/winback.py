@@ -1,7 +1,7 @@
 """Exit reasons that add up, win-back of churned customers, retention-offer readouts.
 
 Public names: ``lapses``, ``exit_reason_matches``, ``exit_reasons``, ``winback``,
-``offer_readout``, ``EXIT_UNMATCHED``.
+``winback_curve``, ``offer_readout``, ``EXIT_UNMATCHED``, ``NO_REASON``.
 
 Churn and return events come from :func:`churnlab.states.changes` (the same rows
 :func:`churnlab.mrr_movements` labels), so every return seen here is one of the
@@ -31,6 +31,7 @@ __all__ = [
     "winback",
     "NO_REASON",
     "offer_readout",
+    "winback_curve",
 ]
 
 #: Why an exit-reason row matched no churn, by status code.
@@ -744,4 +745,94 @@ def offer_readout(
                 "verdict": verdict,
             }
         )
+    return pd.DataFrame(rows)
+
+
+def winback_curve(
+    data: DataLike,
+    *,
+    horizons_days: Sequence[int] = (30, 60, 90, 180),
+    by: ByLike = None,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Kaplan-Meier cumulative share of churned customers back by each horizon.
+
+    Parameters
+    ----------
+    data : Dataset
+        Must hold ``subscriptions`` (``customers`` or ``churn_reasons`` as for
+        :func:`winback`).
+    horizons_days : sequence of int, default (30, 60, 90, 180)
+        Days after the churn at which the curve is read.
+    by : str or list of str, optional
+        Customer attributes and/or ``"reason"``, as in :func:`winback`.
+    freq : {"D", "W", "M", "Q", "Y"}, default "M"
+        Period unit of the activity rule.
+    as_of : date-like, optional
+        Day the data is read as of.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and horizon: ``horizon_days``, ``churned``,
+        ``returned`` (by the horizon), ``winback_share``, ``ci_low``,
+        ``ci_high``.
+
+    Notes
+    -----
+    **Estimator.** Time to return from every lapse of :func:`lapses`, pooled
+    over churn periods; lapses without a return are censored at the end of the
+    last complete period. ``winback_share = 1 - S(h)`` with ``S`` the
+    Kaplan-Meier survival (still away) of lifelines, and its 95 % interval.
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> c = cl.winback_curve(cl.sample_dataset())
+    >>> bool(c["winback_share"].is_monotonic_increasing)
+    True
+    """
+    from lifelines import KaplanMeierFitter
+
+    hs = _check_horizons(horizons_days)
+    freq = periods.check_freq(freq)
+    cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    attr_cols = [c for c in cols if c != "reason"]
+    ds, _by, attrs, as_of = _setup(
+        data, "subscriptions", by=attr_cols or None, freq=freq, as_of=as_of
+    )
+    lp = _lapse_frame(ds, freq, as_of).dropna(subset=["churned_at"])
+    if attrs is not None:
+        lp = lp.merge(engine.execute(attrs), on="customer_id", how="left")
+    if "reason" in cols:
+        lp["reason"] = _reason_of_lapse(ds, lp, freq, as_of)
+    stop = lp["returned_at"].fillna(lp["observed_until"])
+    lp["days"] = (stop - lp["churned_at"]).dt.total_seconds() / 86400
+    lp["back"] = lp["returned_at"].notna()
+    groups = lp.groupby(cols, dropna=False) if cols else [((), lp)]
+    rows = []
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        kmf = KaplanMeierFitter().fit(g["days"], g["back"])
+        ci = kmf.confidence_interval_survival_function_
+        for h in hs:
+            s = float(kmf.survival_function_at_times(h).iloc[0])
+            upto = ci[ci.index <= h]
+            lo_s, hi_s = (
+                (float(upto.iloc[-1, 0]), float(upto.iloc[-1, 1]))
+                if len(upto)
+                else (1.0, 1.0)
+            )
+            rows.append(
+                {
+                    **dict(zip(cols, key, strict=True)),
+                    "horizon_days": h,
+                    "churned": len(g),
+                    "returned": int((g["back"] & (g["days"] <= h)).sum()),
+                    "winback_share": 1 - s,
+                    "ci_low": 1 - hi_s,
+                    "ci_high": 1 - lo_s,
+                }
+            )
     return pd.DataFrame(rows)

@@ -275,3 +275,14 @@ def test_plots_draw():
     assert "Why customers left" in ax.get_title()
     ax = cl.plots.winback.winback_bars(cl.winback(ds, as_of="2026-06-30"))
     assert len(ax.patches) == 4
+
+
+def test_winback_curve_hand_case():
+    c = cl.winback_curve(hand(), horizons_days=(30, 60), as_of="2026-06-30")
+    c = c.set_index("horizon_days")
+    assert c.loc[30, "churned"] == 3 and c.loc[30, "returned"] == 0
+    assert c.loc[30, "winback_share"] == 0
+    # at 54 days a returns; b and d are still at risk (d censored at 42 days
+    # leaves the risk set first): 1 - S = 1 - (1 - 1/2) = 0.5
+    assert c.loc[60, "returned"] == 1
+    assert c.loc[60, "winback_share"] == pytest.approx(0.5)
