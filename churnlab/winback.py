@@ -501,7 +501,10 @@ def winback(
     **Definition.** Churns and returns are the lapses of :func:`lapses` (the
     activity rule of :mod:`churnlab.states`; each return is a reactivation of
     :func:`churnlab.mrr_movements`). A churn has *returned within h* when its
-    return came at most ``h`` days after the churn instant.
+    return came at most ``h`` days after the churn instant. ``freq`` is also the
+    granularity of the activity rule, as in :func:`churnlab.mrr_movements`: with
+    ``"Y"`` a customer away from March to June was active at both year
+    boundaries and is no lapse; use ``"M"`` for win-back within months.
 
     **Estimator.** Fixed-horizon cumulative incidence among churns whose
     horizon is over: a churn whose ``h``-day window has not ended by the end of
