@@ -685,6 +685,15 @@ class ChurnReport:
         show_figure(ax)
         if self.mode == "subscriptions":
             show_figure(revenue_retention(recent))
+        else:
+            cols = ["period", "customers_start", "customers_churned", "churn_rate"]
+            table = recent[cols + (["note"] if "note" in recent else [])].copy()
+            table["period"] = table["period"].dt.strftime("%Y-%m")
+            show_table(
+                table,
+                kinds={"churn_rate": "pct"},
+                labels={"customers_start": "customers at risk"},
+            )
 
     def by_segment(self) -> None:
         """Show the month's churn per segment, small segments flagged, and its trend."""
