@@ -307,7 +307,9 @@ def order_churn(
         ``customers_new``, ``customers_new_lost``, ``customers_reactivated``,
         ``customers_churned``, ``customers_end``, ``churn_rate``, ``crr``,
         ``churn_events``, ``customer_periods_at_risk``, ``churn_rate_at_risk``)
-        followed by ``inactivity_days``, the window every figure depends on.
+        with ``note``, ``top_cohort``, ``top_cohort_share`` and
+        ``cohort_spike``, followed by ``inactivity_days``, the window every
+        figure depends on.
 
     Raises
     ------
@@ -338,6 +340,18 @@ def order_churn(
     recent buyers. The window is a modelling choice (a 90-day default is common
     in retail); pick one longer than the usual gap between orders and report it
     with every figure (the ``inactivity_days`` column does).
+
+    **Warm-up.** Nobody can have churned before one window W has passed since
+    the first order in the data, so a period ending at or before
+    ``first order + W`` has ``churn_rate``, ``crr`` and ``churn_rate_at_risk``
+    NaN (unknown, not 0) and a ``note`` saying so
+    (:func:`churnlab.states.warm_up`); its counts stay.
+
+    **Cohort spikes.** ``top_cohort`` is the period of first order most of the
+    customers at risk (``customers_start``) share and ``top_cohort_share`` its
+    share; above one half, ``cohort_spike`` is True and ``note`` says the rate
+    mostly reflects that cohort's window expiring (a business whose customers
+    all joined in one quarter shows one large churn month W later).
 
     Examples
     --------
