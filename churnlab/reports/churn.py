@@ -889,6 +889,37 @@ class ChurnReport:
             "customers).",
             reason=top.name,
         )
+        from churnlab.winback import exit_reasons
+
+        with capture_warnings(self.warned):
+            adds = exit_reasons(ds, as_of=self.p.as_of)
+        shown = adds.assign(line=adds["line"].map(readable))[
+            ["line", "rows", "customers", "customer_share", "churned_mrr", "mrr_share"]
+        ]
+        markdown(
+            f"Every exit-survey answer, all time, by customers and by MRR side by "
+            f"side: {int(adds['rows'].sum()):,} answers, each matched to the "
+            f"customer's churn within {int(adds['tolerance_days'].iloc[0])} days "
+            "or counted on a *not matched* line with the reason "
+            "(`cl.exit_reasons`)."
+        )
+        show_table(
+            shown,
+            kinds={
+                "customer_share": "pct",
+                "mrr_share": "pct",
+                "churned_mrr": "money",
+            },
+            labels={
+                "line": "Reason",
+                "rows": "Answers",
+                "customers": "Customers",
+                "customer_share": "Share of customers",
+                "churned_mrr": "Churned MRR",
+                "mrr_share": "Share of MRR",
+            },
+            currency=self.cur,
+        )
 
     def nps(self) -> None:
         """NPS by quarter."""
