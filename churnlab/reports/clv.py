@@ -134,6 +134,7 @@ def _orders(report: Any) -> dict[str, Any]:
             },
             labels={
                 col: "Segment",
+                "customers": "Customers",
                 "expected_purchases": "Expected purchases (52 weeks)",
                 "prob_alive_mean": "Mean probability alive",
                 "clv": "CLV (52 weeks, discounted)",
@@ -141,7 +142,7 @@ def _orders(report: Any) -> dict[str, Any]:
             },
             currency=report.cur,
         )
-    show_figure(prob_alive_matrix(matrix), scroll=True)
+    show_figure(prob_alive_matrix(matrix))
     markdown(
         "Probability that a customer is still buying, by how often they bought "
         "again and how recently, for customers of the oldest age in the data: "
