@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import glob as _glob
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,11 @@ def spark_session(*, master: str = "local[1]", app_name: str = "churnlab") -> An
     )
 
 
+def _sql_text(value: str) -> str:
+    """A value for a single-quoted SQL string literal."""
+    return value.replace("'", "''")
+
+
 def connect(backend: str = "duckdb", **kwargs: Any) -> Any:
     """Connect to a backend by name.
 
@@ -105,7 +111,12 @@ def connect(backend: str = "duckdb", **kwargs: Any) -> Any:
         persist it). ``"pyspark"`` wraps ``session=`` or a new local session
         from :func:`spark_session`.
     **kwargs
-        Passed to ``ibis.duckdb.connect`` or to :func:`spark_session`.
+        Passed to ``ibis.duckdb.connect`` or to :func:`spark_session`. For
+        DuckDB also ``memory_limit`` (e.g. ``"8GB"``; default
+        ``$CHURNLAB_MEMORY_LIMIT``, else DuckDB's own, 80 % of RAM) and
+        ``temp_directory``, where a query larger than memory spills (default
+        ``$CHURNLAB_TEMP_DIR``, else ``churnlab-spill`` in the system's
+        temporary folder).
 
     Returns
     -------
@@ -113,8 +124,18 @@ def connect(backend: str = "duckdb", **kwargs: Any) -> Any:
         Pass tables from it to any churnlab function; they stay on it.
     """
     if backend == "duckdb":
+        limit = kwargs.pop("memory_limit", None) or os.environ.get(
+            "CHURNLAB_MEMORY_LIMIT"
+        )
+        spill = kwargs.pop("temp_directory", None) or os.environ.get(
+            "CHURNLAB_TEMP_DIR",
+            os.path.join(tempfile.gettempdir(), "churnlab-spill"),
+        )
         con = ibis.duckdb.connect(**kwargs)
         con.raw_sql("SET TimeZone = 'UTC'")
+        con.raw_sql(f"SET temp_directory = '{_sql_text(str(spill))}'")
+        if limit:
+            con.raw_sql(f"SET memory_limit = '{_sql_text(str(limit))}'")
         return con
     if backend == "pyspark":
         session = kwargs.pop("session", None) or spark_session(**kwargs)

@@ -101,3 +101,21 @@ def test_validation_runs_on_each_backend(con):
 
     with pytest.raises(ContractError, match="below 0 in 1 row"):
         contract.table(engine.load(con, "subs_bad", bad), "subscriptions")
+
+
+def test_duckdb_memory_limit_and_spill_folder(tmp_path, monkeypatch):
+    con = engine.connect(
+        "duckdb", memory_limit="1GB", temp_directory=str(tmp_path / "spill")
+    )
+    limit = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+    temp = con.raw_sql("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert (
+        limit.endswith(("MiB", "GiB", "MB", "GB")) and float(limit.split()[0]) < 1.1e3
+    )
+    assert temp == str(tmp_path / "spill")
+    monkeypatch.setenv("CHURNLAB_MEMORY_LIMIT", "2GB")
+    monkeypatch.setenv("CHURNLAB_TEMP_DIR", str(tmp_path / "o'spill"))
+    con = engine.connect("duckdb")
+    limit = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+    temp = con.raw_sql("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert float(limit.split()[0]) > 1.0 and temp == str(tmp_path / "o'spill")
