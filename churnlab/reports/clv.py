@@ -114,6 +114,16 @@ def _orders(report: Any) -> dict[str, Any]:
         f"**{pct(out['prob_alive_share'])}** of customers ({alive:,}) are probably "
         f"still buying (probability alive above {ALIVE:.0%})."
     )
+    q = float(spend.params_["q"])
+    if q <= 1:
+        no_repeat = int((pred["frequency"] == 0).sum())
+        markdown(
+            f"**Read with care:** the Gamma-Gamma spend fit is at a boundary "
+            f"(q = {q:.2f}, at most 1), where the population's mean spend does not "
+            f"exist; the {no_repeat:,} customers without a repeat purchase get a "
+            "meaningless expected spend, so their CLV (inside the totals) is not "
+            "an estimate."
+        )
     if seg is not None:
         col = report.segment_col
         show_table(
