@@ -247,3 +247,25 @@ __all__ += [
 from churnlab.explore import Explorer, explore  # noqa: E402
 
 __all__ += ["explore", "Explorer"]
+
+# --- exit reasons, win-back and retention offers ---
+from churnlab.plots import winback as _winback_plots  # noqa: E402, F401
+from churnlab.winback import (  # noqa: E402
+    EXIT_UNMATCHED,
+    exit_reason_matches,
+    exit_reasons,
+    lapses,
+    offer_readout,
+    winback,
+    winback_curve,
+)
+
+__all__ += [
+    "EXIT_UNMATCHED",
+    "lapses",
+    "exit_reason_matches",
+    "exit_reasons",
+    "winback",
+    "offer_readout",
+    "winback_curve",
+]

@@ -47,7 +47,8 @@ class Dataset:
     Attributes
     ----------
     customers, subscriptions, orders, events, deals, deal_stages, leads, activities,
-    targets, sales_inputs, churn_reasons, nps, durations : ibis.Table or None
+    targets, sales_inputs, churn_reasons, nps, experiments, durations : ibis.Table
+        or None
         Typed tables with canonical column names.
     info : dict of str to TableInfo
         Row count, earliest and latest timestamp and documented exclusions per table.
@@ -83,6 +84,7 @@ class Dataset:
     sales_inputs: ir.Table | None
     churn_reasons: ir.Table | None
     nps: ir.Table | None
+    experiments: ir.Table | None
     durations: ir.Table | None
 
     def __init__(

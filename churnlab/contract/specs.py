@@ -313,6 +313,23 @@ TABLES: dict[str, TableSpec] = {
             ),
         ),
         TableSpec(
+            "experiments",
+            (
+                _id("customer_id"),
+                Column(
+                    "group",
+                    "category",
+                    required=True,
+                    nullable=False,
+                    values=("treatment", "control"),
+                    doc="arm of a retention offer: treatment or control",
+                ),
+                _ts("assigned_at"),
+                _text("experiment", doc="name of the experiment, if several"),
+            ),
+            doc="Retention-offer assignments: one row per customer and experiment.",
+        ),
+        TableSpec(
             "durations",
             (
                 _id("customer_id"),
