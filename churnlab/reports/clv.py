@@ -89,11 +89,12 @@ def _orders(report: Any) -> dict[str, Any]:
         )
         matrix = cl.clv_prob_alive_matrix(bgnbd)
     n = len(pred)
+    valued = int(pred["clv"].notna().sum())  # NaN where the model gives no figure
     total = float(pred["clv"].sum())
     alive = int((pred["prob_alive"] > ALIVE).sum())
     out: dict[str, Any] = {
         "clv_52w_total": total,
-        "clv_52w_per_customer": total / n if n else None,
+        "clv_52w_per_customer": total / valued if valued else None,
         "prob_alive_share": alive / n if n else None,
         **{f"bgnbd_{k}": float(v) for k, v in bgnbd.params_.items()},
     }
@@ -108,7 +109,7 @@ def _orders(report: Any) -> dict[str, Any]:
     )
     purchases = float(pred["expected_purchases"].sum())
     markdown(
-        f"**{fmt(total, 'money', report.cur)}** expected from {n:,} customers "
+        f"**{fmt(total, 'money', report.cur)}** expected from {valued:,} customers "
         f"({fmt(out['clv_52w_per_customer'], 'money', report.cur)} each on "
         f"average) over {fmt(purchases, 'count')} expected purchases; "
         f"**{pct(out['prob_alive_share'])}** of customers ({alive:,}) are probably "
@@ -120,9 +121,9 @@ def _orders(report: Any) -> dict[str, Any]:
         markdown(
             f"**Read with care:** the Gamma-Gamma spend fit is at a boundary "
             f"(q = {q:.2f}, at most 1), where the population's mean spend does not "
-            f"exist; the {no_repeat:,} customers without a repeat purchase get a "
-            "meaningless expected spend, so their CLV (inside the totals) is not "
-            "an estimate."
+            f"exist; the {no_repeat:,} customers without a repeat purchase have no "
+            "expected spend, so their CLV is unknown and left out of the totals "
+            "above (they are not counted as zero)."
         )
     if seg is not None:
         col = report.segment_col

@@ -75,7 +75,7 @@ def test_orders_report_clv_equals_public_calls(tmp_path):
         )
     expected = {
         "clv_52w_total": pred["clv"].sum(),
-        "clv_52w_per_customer": pred["clv"].sum() / len(pred),
+        "clv_52w_per_customer": pred["clv"].sum() / pred["clv"].notna().sum(),
         "prob_alive_share": (pred["prob_alive"] > 0.5).mean(),
         **{f"bgnbd_{k}": v for k, v in bgnbd.params_.items()},
     }
