@@ -13,6 +13,7 @@ the currency of ``orders.amount``.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 from churnlab import contract, engine
 from churnlab.clv.models import CLVFit, _quiet, _rfm_input
 from churnlab.clv.rfm import UNITS
-from churnlab.errors import ParameterError
+from churnlab.errors import ChurnlabWarning, ParameterError
 
 __all__ = [
     "clv_predict",
@@ -90,6 +91,43 @@ def _summarise(
         lo, hi = np.quantile(draws, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
         out[f"{name}_lower"] = lo
         out[f"{name}_upper"] = hi
+
+
+def _gamma_gamma_q(spend_model: CLVFit) -> float:
+    """The point estimate of Gamma-Gamma's q (the mean of draws when sampled)."""
+    params = spend_model.params_
+    if isinstance(params, pd.DataFrame):
+        return float(params["q"].mean()) if "q" in params else np.inf
+    return float(params.get("q", np.inf))
+
+
+def _undefined_population_spend(
+    spend: np.ndarray, spend_model: CLVFit, frequency: pd.Series
+) -> np.ndarray:
+    """NaN, with a warning, where Gamma-Gamma's population mean does not exist.
+
+    A customer without a repeat purchase is given the population's mean spend
+    per purchase, ``p v / (q - 1)``, which is finite only when ``q > 1``. A fit
+    with ``q <= 1`` would give them a meaningless (even negative) figure.
+    """
+    q = _gamma_gamma_q(spend_model)
+    if q > 1:
+        return spend
+    no_repeat = (frequency <= 0).to_numpy()
+    if not no_repeat.any():
+        return spend
+    out = np.array(spend, dtype=float, copy=True)
+    out[..., no_repeat] = np.nan
+    warnings.warn(
+        ChurnlabWarning(
+            f"Gamma-Gamma fitted q = {q:.3g} <= 1: the average spend per purchase "
+            "across customers is not finite, so the expected spend and CLV of "
+            f"the {int(no_repeat.sum()):,} customers without a repeat purchase "
+            "are NaN (unknown), not a figure."
+        ),
+        stacklevel=3,
+    )
+    return out
 
 
 def clv_predict(
@@ -210,6 +248,7 @@ def clv_predict(
         )
         with _quiet():
             spend = _draws(spend_model.model_.expected_customer_spend(money))
+        spend = _undefined_population_spend(spend, spend_model, data["frequency"])
         unit_days = UNITS[fit.unit][0] if fit.unit else 1
         per_unit = (1 + discount_rate) ** (unit_days / _DAYS_PER_YEAR)
         previous = np.zeros_like(cumulative[0])

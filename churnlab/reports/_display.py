@@ -313,7 +313,10 @@ def show_figure(ax: Any, *, narrow: bool = True, scroll: bool = False) -> None:
         wide = _svg(fig)
     parts = [f'<div class="wide">{wide}</div>']
     if scroll:
+        # one drawing for every width: it scrolls sideways on a phone instead of
+        # being hidden with the wide drawings
         narrow = False
+        parts = [f"<div>{wide}</div>"]
     if narrow:
         w, h = fig.get_size_inches()
         if w > 4.6:

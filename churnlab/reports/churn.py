@@ -93,6 +93,13 @@ HEADLINE_KEYS: dict[str, str] = {
     "backtest_lift": "backtest_precision / churn rate of the accounts not flagged",
     "mau": "users active in the month (events)",
     "dau_mau": "average daily active users / mau",
+    "clv_52w_total": "orders only: BG/NBD + Gamma-Gamma CLV, next 52 weeks, 10% a year",
+    "clv_52w_per_customer": "clv_52w_total / customers in the RFM summary",
+    "prob_alive_share": "customers with probability alive > 0.5 / customers",
+    "bgnbd_r": "BG/NBD r (purchase-rate shape), weekly time unit",
+    "bgnbd_alpha": "BG/NBD alpha (purchase-rate scale, weeks)",
+    "bgnbd_a": "BG/NBD a (dropout-probability beta a)",
+    "bgnbd_b": "BG/NBD b (dropout-probability beta b)",
 }
 
 
@@ -871,6 +878,18 @@ class ChurnReport:
 
         self.metrics.update(accounts_at_risk(self))
 
+    def clv(self) -> None:
+        """Customer lifetime value (orders) or sBG expected lifetime (subscriptions).
+
+        Composed of :func:`churnlab.rfm_summary`, :func:`churnlab.clv_bgnbd`,
+        :func:`churnlab.clv_gamma_gamma`, :func:`churnlab.clv_predict` and the
+        sBG calls (see :mod:`churnlab.reports.clv`); one line without the
+        ``churnlab[clv]`` extra.
+        """
+        from churnlab.reports.clv import clv
+
+        self.metrics.update(clv(self))
+
     def churn_reasons(self) -> None:
         """Churn reasons this month and over the last 12 months, weighted by MRR."""
         ds = self.p.dataset
@@ -906,6 +925,37 @@ class ChurnReport:
             f"{pct(share)} of churned MRR ({int(top['customers_churned']):,} "
             "customers).",
             reason=top.name,
+        )
+        from churnlab.winback import exit_reasons
+
+        with capture_warnings(self.warned):
+            adds = exit_reasons(ds, as_of=self.p.as_of)
+        shown = adds.assign(line=adds["line"].map(readable))[
+            ["line", "rows", "customers", "customer_share", "churned_mrr", "mrr_share"]
+        ]
+        markdown(
+            f"Every exit-survey answer, all time, by customers and by MRR side by "
+            f"side: {int(adds['rows'].sum()):,} answers, each matched to the "
+            f"customer's churn within {int(adds['tolerance_days'].iloc[0])} days "
+            "or counted on a *not matched* line with the reason "
+            "(`cl.exit_reasons`)."
+        )
+        show_table(
+            shown,
+            kinds={
+                "customer_share": "pct",
+                "mrr_share": "pct",
+                "churned_mrr": "money",
+            },
+            labels={
+                "line": "Reason",
+                "rows": "Answers",
+                "customers": "Customers",
+                "customer_share": "Share of customers",
+                "churned_mrr": "Churned MRR",
+                "mrr_share": "Share of MRR",
+            },
+            currency=self.cur,
         )
 
     def nps(self) -> None:

@@ -11,13 +11,30 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _overflow(html_path: Path, width: int) -> tuple[str, str]:
+    """(``yes``/``no`` page wider than the window, the page's width)."""
+    found = _probe(html_path, width)
+    return found["overflow"], found["width"]
+
+
+def _hidden_figures(html_path: Path, width: int) -> int:
+    """How many figures show no drawing at all at ``width``."""
+    return int(_probe(html_path, width)["hidden"])
+
+
+def _probe(html_path: Path, width: int) -> dict[str, str]:
     probe = html_path.with_name("probe.html")
     script = (
         "<script>window.addEventListener('load', function () {"
+        "var hidden = 0;"
+        "document.querySelectorAll('.cl-fig').forEach(function (f) {"
+        "var shown = Array.prototype.some.call(f.querySelectorAll('svg'),"
+        "function (s) { return s.getBoundingClientRect().width > 0; });"
+        "if (!shown) { hidden += 1; } });"
         "document.body.setAttribute('data-overflow', "
         "document.documentElement.scrollWidth > window.innerWidth ? 'yes' : 'no');"
         "document.body.setAttribute('data-width', "
-        "document.documentElement.scrollWidth);});</script>"
+        "document.documentElement.scrollWidth);"
+        "document.body.setAttribute('data-hidden', hidden);});</script>"
     )
     # the page's Content-Security-Policy forbids scripts: the probe drops it
     page = re.sub(
@@ -45,6 +62,8 @@ def _overflow(html_path: Path, width: int) -> tuple[str, str]:
         text=True,
         timeout=180,
     )
-    found = re.search(r'data-overflow="(\w+)" data-width="(\d+)"', done.stdout)
+    found = re.search(
+        r'data-overflow="(\w+)" data-width="(\d+)" data-hidden="(\d+)"', done.stdout
+    )
     assert found, done.stderr[-2000:]
-    return found.group(1), found.group(2)
+    return dict(zip(("overflow", "width", "hidden"), found.groups(), strict=True))

@@ -16,7 +16,7 @@ from churnlab import cli
 from churnlab.errors import ReportError
 from churnlab.reports import runner
 from tests.conftest import ROOT, real_file
-from tests.reports._browser import CHROMIUM, _overflow
+from tests.reports._browser import CHROMIUM, _hidden_figures, _overflow
 
 SAMPLE = ROOT / "churnlab" / "sample" / "data"
 
@@ -427,3 +427,4 @@ def test_report_has_no_horizontal_overflow_at_laptop_and_phone_width(
     shutil.copy(published / "churn.html", page)
     overflow, scroll = _overflow(page, width)
     assert overflow == "no", f"page is {scroll}px wide at a {width}px window"
+    assert _hidden_figures(page, width) == 0, f"a figure shows nothing at {width}px"
