@@ -42,6 +42,7 @@ from churnlab.metrics.churn import (  # noqa: E402
     crr,
     customer_churn,
     order_churn,
+    trials,
 )
 from churnlab.metrics.explain import explain_churn
 from churnlab.metrics.nps import churn_reasons, nps  # noqa: E402
@@ -64,6 +65,7 @@ from churnlab.metrics.revenue import (  # noqa: E402
 
 __all__ += [
     "customer_churn",
+    "trials",
     "order_churn",
     "crr",
     "churn_conventions",

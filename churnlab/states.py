@@ -1,9 +1,10 @@
 """When is a customer active: the one implementation of the package's time rule.
 
-Public names: ``step``, ``next_boundary``, ``subscription_intervals``,
+Public names: ``step``, ``next_boundary``, ``paying``, ``subscription_intervals``,
 ``order_intervals``, ``activity_spells``, ``intervals``, ``live``,
 ``first_activity``, ``is_active``, ``edges``, ``changes``, ``logo_flows``,
-``LOGO_FLOWS``, ``logo_counts``, ``period_ranges``, ``attributes``, ``CENTS``.
+``LOGO_FLOWS``, ``logo_counts``, ``warm_up``, ``add_note``, ``CRR_NOTE``,
+``period_ranges``, ``attributes``, ``CENTS``.
 
 Every metric that asks "was this customer active at t" builds on these Ibis
 builders (tables in, a table out, nothing executed), so churn, MRR movements,
@@ -29,7 +30,12 @@ is the state just before the instant: a customer is active at ``t`` when some
 interval has ``start < t`` and (``end`` is null or ``end >= t``). ``end`` is
 exclusive, the first day not paid for.
 
-* A subscription row is such an interval as it stands.
+* A subscription row is such an interval as it stands, when it is paid for:
+  a customer is a *paying* customer while their MRR is above zero
+  (:func:`paying`). Zero-MRR rows and rows with ``is_trial`` true are trials or
+  free use, left out of every activity-based metric (logo churn, NRR, ARPA,
+  cohorts, lifetimes) and counted by :func:`churnlab.trials`;
+  ``paying_only=False`` counts them as activity where a product wants it.
 * Orders become intervals through the inactivity window W: a customer is active
   at ``t`` when some purchase has ``t - W <= ordered_at < t``. Purchases closer
   than W to the previous one merge into one *spell*, and a spell is the interval
@@ -60,6 +66,7 @@ from churnlab.errors import ParameterError
 
 __all__ = [
     "CENTS",
+    "paying",
     "step",
     "next_boundary",
     "subscription_intervals",
@@ -74,6 +81,9 @@ __all__ = [
     "LOGO_FLOWS",
     "logo_flows",
     "logo_counts",
+    "warm_up",
+    "add_note",
+    "CRR_NOTE",
     "period_ranges",
     "attributes",
 ]
@@ -99,14 +109,41 @@ def next_boundary(ts: ir.TimestampValue, freq: str) -> ir.TimestampValue:
     return periods.truncate(ts, freq) + step(freq)
 
 
-def subscription_intervals(subscriptions: ir.Table) -> ir.Table:
+def paying(subscriptions: ir.Table) -> ir.BooleanValue:
+    """The paying-customer rule, per subscription row.
+
+    A row is paid for when its MRR is above zero and it is not marked a trial
+    (``is_trial`` true, when the column is present). Zero-MRR rows and trial
+    rows are trials or free use (ChartMogul and Baremetrics count a customer
+    only while their MRR is above zero): see :func:`churnlab.trials`.
+    """
+    rule = subscriptions.mrr > 0
+    if "is_trial" in subscriptions.columns:
+        rule = rule & ~subscriptions.is_trial.fill_null(False)
+    return rule
+
+
+def subscription_intervals(
+    subscriptions: ir.Table, *, paying_only: bool = True
+) -> ir.Table:
     """Subscriptions as activity intervals.
+
+    Parameters
+    ----------
+    subscriptions : ibis.Table
+        The subscriptions table.
+    paying_only : bool, default True
+        Keep only paid rows (:func:`paying`): a customer is active while they
+        pay, so trials and free plans are never in logo churn, NRR or ARPA.
+        False counts free and trial spells as activity too.
 
     Returns
     -------
     ibis.Table
         ``customer_id, start, end, mrr_cents`` (``end`` null = open).
     """
+    if paying_only:
+        subscriptions = subscriptions.filter(paying(subscriptions))
     return subscriptions.select(
         "customer_id",
         "start",
@@ -417,6 +454,12 @@ def attributes(
     return cols, customers.select("customer_id", *cols)
 
 
+#: The note a row gets when its ``crr`` leaves [0, 1].
+CRR_NOTE = (
+    "crr outside [0, 1]: (E - N) / S counts every sign-up of the period, also "
+    "those lost inside it; not a retention rate"
+)
+
 #: The per-period aggregates :func:`logo_flows` returns (all int64 sums).
 LOGO_FLOWS: dict[str, str] = {
     m: COUNT
@@ -531,7 +574,10 @@ def logo_counts(g: pd.DataFrame, by_cols: Sequence[str] = ()) -> pd.DataFrame:
         ``period``, by-columns, ``customers_start, customers_new,
         customers_new_lost, customers_reactivated, customers_churned,
         customers_end, churn_rate, crr, churn_events, customer_periods_at_risk,
-        churn_rate_at_risk``.
+        churn_rate_at_risk, note``. ``crr`` = ``(E - N) / S`` with N = every
+        sign-up of the period can leave [0, 1] (many sign-ups lost inside a
+        long period push it below 0); such rows carry :data:`CRR_NOTE` in
+        ``note`` (empty where nothing needs saying).
     """
     by_cols = list(by_cols)
     end = cumsum(g, "d_active", by_cols)
@@ -570,6 +616,74 @@ def logo_counts(g: pd.DataFrame, by_cols: Sequence[str] = ()) -> pd.DataFrame:
         "churn_events",
     ]
     out[count_cols] = out[count_cols].astype("int64")
+    out["note"] = ""
+    add_note(out, (out["crr"] < 0) | (out["crr"] > 1), CRR_NOTE)
+    return out
+
+
+def add_note(out: pd.DataFrame, mask: pd.Series, text: str) -> None:
+    """Append ``text`` to the ``note`` column where ``mask`` holds (in place).
+
+    ``note`` is an empty string where nothing needs saying; several notes on
+    one row are joined with ``"; "``.
+    """
+    if "note" not in out.columns:
+        out["note"] = ""
+    mask = mask.fillna(False).astype(bool)
+    old = out.loc[mask, "note"]
+    out.loc[mask, "note"] = old.where(old == "", old + "; ") + text
+
+
+def warm_up(
+    out: pd.DataFrame,
+    *,
+    first_order: pd.Timestamp | None,
+    inactivity_days: int,
+    freq: str,
+    rates: Sequence[str] = ("churn_rate", "crr", "churn_rate_at_risk"),
+) -> pd.DataFrame:
+    """Blank the churn rates of order periods before one window of history.
+
+    Under an inactivity window W nobody can have churned before W has passed
+    since the first order in the data, so a period ending at or before
+    ``first_order + W`` measures nothing: its rates are NaN (unknown, not 0)
+    and its ``note`` says why. Counts are left as they are.
+
+    Parameters
+    ----------
+    out : pandas.DataFrame
+        A frame with ``period`` (period starts) and the ``rates`` columns.
+    first_order : Timestamp or None
+        The first order in the data (None: no orders, nothing to blank).
+    inactivity_days : int
+        The window W in days.
+    freq : str
+        Period unit.
+    rates : sequence of str
+        The columns to blank (those present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``out`` with the rates blanked and a ``note`` column.
+    """
+    if "note" not in out.columns:
+        out["note"] = ""
+    if first_order is None or pd.isna(first_order) or out.empty:
+        return out
+    known_from = pd.Timestamp(first_order) + pd.Timedelta(days=inactivity_days)
+    ends = periods.period_end(pd.to_datetime(out["period"]), freq)
+    mask = ends <= known_from
+    for col in rates:
+        if col in out.columns:
+            out.loc[mask, col] = float("nan")
+    add_note(
+        out,
+        mask,
+        f"warm-up: less than one inactivity window ({inactivity_days} days) of "
+        f"order history (first order {pd.Timestamp(first_order):%Y-%m-%d}), so "
+        "churn is not measurable yet",
+    )
     return out
 
 

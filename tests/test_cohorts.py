@@ -514,7 +514,8 @@ def _oracle_subs(frame: pd.DataFrame, freq: str, as_of: pd.Timestamp) -> pd.Data
     """Brute force over every subscription and period (overlap rule, MRR at end)."""
     alias = {"D": "D", "W": "W-MON", "M": "MS", "Q": "QS"}[freq]
     first_unknown = cl.periods.period_start(as_of + pd.Timedelta(days=1), freq)
-    subs = frame[frame["start"] < first_unknown]
+    # a zero-MRR row is a trial or free use, not a paying customer
+    subs = frame[(frame["start"] < first_unknown) & (frame["mrr"] > 0)]
     if subs.empty:
         return pd.DataFrame()
     spine = pd.date_range(

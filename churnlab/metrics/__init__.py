@@ -1,7 +1,7 @@
 """Churn and revenue metrics: logo churn, MRR movements, NRR/GRR, LTV, NPS.
 
 Public names: ``customer_churn``, ``order_churn``, ``crr``, ``churn_conventions``,
-``wilson_interval`` (:mod:`churnlab.metrics.churn`); ``mrr_movements``,
+``wilson_interval``, ``trials`` (:mod:`churnlab.metrics.churn`); ``mrr_movements``,
 ``customer_mrr_movements``, ``revenue_metrics``, ``revenue_churn``, ``nrr``,
 ``grr``, ``quick_ratio``, ``arpa``, ``ltv`` (:mod:`churnlab.metrics.revenue`);
 ``explain_churn`` (:mod:`churnlab.metrics.explain`); ``order_metrics``,
@@ -20,6 +20,7 @@ from churnlab.metrics.churn import (
     crr,
     customer_churn,
     order_churn,
+    trials,
     wilson_interval,
 )
 from churnlab.metrics.explain import explain_churn
@@ -39,6 +40,7 @@ from churnlab.metrics.revenue import (
 
 __all__ = [
     "customer_churn",
+    "trials",
     "order_churn",
     "crr",
     "churn_conventions",

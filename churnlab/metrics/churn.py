@@ -14,6 +14,7 @@ call too; this module only chooses the intervals and lays out the conventions.
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from scipy.stats import norm
 
 from churnlab import contract, engine, periods, states
 from churnlab._docs import share_docs
-from churnlab._frames import by_list, grid, ratio
+from churnlab._frames import attach, by_list, grid, ratio
 from churnlab._types import ByLike, DataLike, DateLike, Freq, PeriodLike
 from churnlab.errors import ParameterError
 
@@ -79,6 +80,84 @@ def _logo_table(
     return _logo_frame(engine.execute(flows), by_cols, freq, as_of)
 
 
+def _first_order(ds: contract.Dataset, as_of: pd.Timestamp) -> pd.Timestamp | None:
+    """The first purchase before the cutoff (None when there is none)."""
+    bought = contract.purchases(ds)
+    cut = ibis.literal(periods.cutoff(as_of), "timestamp")
+    first = engine.execute(bought.filter(bought.ordered_at < cut).ordered_at.min())
+    return None if first is None or pd.isna(first) else pd.Timestamp(first)
+
+
+#: Share of the customers at risk above which one first-order cohort dominates.
+COHORT_SPIKE_SHARE = 0.5
+
+
+def _flag_cohort_spikes(
+    out: pd.DataFrame,
+    spells: ir.Table,
+    *,
+    freq: str,
+    attrs: ir.Table | None,
+    by_cols: list[str],
+) -> None:
+    """Add ``top_cohort``, ``top_cohort_share``, ``cohort_spike`` (in place).
+
+    For each period P, the customers at risk are those active at P.start
+    (``customers_start``); ``top_cohort`` is the period of first order that most
+    of them share and ``top_cohort_share`` its share. Above
+    :data:`COHORT_SPIKE_SHARE` the period's rate mostly measures one cohort's
+    window expiring: ``cohort_spike`` is True and ``note`` says so.
+    """
+    out["top_cohort"] = pd.NaT
+    out["top_cohort_share"] = np.nan
+    out["cohort_spike"] = False
+    if out.empty:
+        return
+    bounds = ibis.memtable(
+        pd.DataFrame({"b": pd.to_datetime(out["period"].unique()).astype("M8[ns]")})
+    )
+    first = states.first_activity(spells)
+    cohort_of = first.select(
+        "customer_id", top_cohort=periods.truncate(first.first_start, freq)
+    )
+    at_risk = spells.join(
+        bounds, [spells.start < bounds.b, spells.end >= bounds.b]
+    ).select("customer_id", period=bounds.b)
+    at_risk = at_risk.distinct().join(cohort_of, "customer_id")
+    at_risk = attach(at_risk, attrs, by_cols)
+    counts = engine.execute(
+        at_risk.group_by(["period", *by_cols, "top_cohort"]).agg(
+            n=at_risk.customer_id.count()
+        )
+    )
+    if counts.empty:
+        return
+    for c in ("period", "top_cohort"):
+        counts[c] = pd.to_datetime(counts[c]).astype("M8[ns]")
+    keys = ["period", *by_cols]
+    top = counts.sort_values(
+        [*keys, "n", "top_cohort"], ascending=[True] * len(keys) + [False, True]
+    ).drop_duplicates(keys)
+    merged = out[keys].merge(top, on=keys, how="left")
+    share = ratio(
+        merged["n"].to_numpy(dtype="float64"),
+        out["customers_start"].to_numpy(dtype="float64"),
+    )
+    out["top_cohort"] = merged["top_cohort"].to_numpy()
+    out["top_cohort_share"] = share
+    spike = pd.Series(share > COHORT_SPIKE_SHARE, index=out.index)
+    spike &= out["churn_rate"].notna()
+    out["cohort_spike"] = spike
+    for i in out.index[spike]:
+        states.add_note(
+            out,
+            pd.Series(out.index == i, index=out.index),
+            f"cohort spike: {out.at[i, 'top_cohort_share']:.0%} of the customers "
+            f"at risk first ordered in {pd.Timestamp(out.at[i, 'top_cohort']):%Y-%m}"
+            ", so the rate mostly reflects that cohort's window expiring",
+        )
+
+
 # --------------------------------------------------------------------------------
 # public
 # --------------------------------------------------------------------------------
@@ -89,6 +168,7 @@ def customer_churn(
     by: ByLike = None,
     freq: Freq = "M",
     as_of: DateLike | None = None,
+    paying_only: bool = True,
 ) -> pd.DataFrame:
     """Customer (logo) churn per period, from subscriptions.
 
@@ -101,6 +181,11 @@ def customer_churn(
     {by}
     {freq}
     {as_of}
+    paying_only : bool, default True
+        Count only paid subscription rows (MRR above zero, ``is_trial`` not
+        true): trials and free plans are not customers
+        (:func:`churnlab.states.paying`; see :func:`trials`). False counts free
+        and trial users as customers.
 
     Returns
     -------
@@ -109,7 +194,8 @@ def customer_churn(
         ``customers_start``, ``customers_new``, ``customers_new_lost``,
         ``customers_reactivated``, ``customers_churned``, ``customers_end``,
         ``churn_rate``, ``crr``, ``churn_events``, ``customer_periods_at_risk``,
-        ``churn_rate_at_risk``.
+        ``churn_rate_at_risk``, ``note`` (why a rate is NaN or out of [0, 1];
+        empty otherwise).
 
     Raises
     ------
@@ -126,7 +212,10 @@ def customer_churn(
     Notes
     -----
     **Definition.** A customer is active at instant ``t`` when one of their
-    subscriptions has ``start < t <= end`` (open when ``end`` is null). For the
+    paid subscriptions has ``start < t <= end`` (open when ``end`` is null). A
+    row is paid when ``mrr > 0`` and ``is_trial`` (optional) is not true, as in
+    ChartMogul and Baremetrics: zero-MRR and trial spells are counted by
+    :func:`trials`, never here (unless ``paying_only=False``). For the
     half-open period P = [P.start, P.end): *churned* = active at P.start and not
     at P.end; *new* = first ever subscription starts inside P (every sign-up);
     *new-and-lost* = new and not active at P.end; *reactivated* = not active at
@@ -150,7 +239,10 @@ def customer_churn(
     110 at the end, 20 were lost; only customer-level data says how many of
     those were new (see :func:`churn_conventions`). ``crr`` is the textbook
     ``(E - N) / S`` with N = every sign-up, so it also charges the new-and-lost
-    against retention and can differ from ``1 - churn_rate``.
+    against retention and can differ from ``1 - churn_rate``; it can even
+    leave [0, 1] (yearly periods with many sign-ups lost in the year give a
+    negative ``crr``), and such rows say so in ``note`` (empty otherwise): read
+    it as a convention's value, not as a retention rate.
     ``churn_rate_at_risk`` is the exposure-based rate (events per
     customer-period at risk) that handles mid-period sign-ups. A customer with
     several overlapping subscriptions is one customer: it churns only when the
@@ -178,7 +270,8 @@ def customer_churn(
         data, "subscriptions", by=by, freq=freq, as_of=as_of
     )
     spans = states.live(
-        states.subscription_intervals(ds.subscriptions), periods.cutoff(as_of)
+        states.subscription_intervals(ds.subscriptions, paying_only=paying_only),
+        periods.cutoff(as_of),
     )
     return _logo_table(
         spans, disjoint=False, freq=freq, as_of=as_of, attrs=attrs, by_cols=by_cols
@@ -214,7 +307,9 @@ def order_churn(
         ``customers_new``, ``customers_new_lost``, ``customers_reactivated``,
         ``customers_churned``, ``customers_end``, ``churn_rate``, ``crr``,
         ``churn_events``, ``customer_periods_at_risk``, ``churn_rate_at_risk``)
-        followed by ``inactivity_days``, the window every figure depends on.
+        with ``note``, ``top_cohort``, ``top_cohort_share`` and
+        ``cohort_spike``, followed by ``inactivity_days``, the window every
+        figure depends on.
 
     Raises
     ------
@@ -246,6 +341,18 @@ def order_churn(
     in retail); pick one longer than the usual gap between orders and report it
     with every figure (the ``inactivity_days`` column does).
 
+    **Warm-up.** Nobody can have churned before one window W has passed since
+    the first order in the data, so a period ending at or before
+    ``first order + W`` has ``churn_rate``, ``crr`` and ``churn_rate_at_risk``
+    NaN (unknown, not 0) and a ``note`` saying so
+    (:func:`churnlab.states.warm_up`); its counts stay.
+
+    **Cohort spikes.** ``top_cohort`` is the period of first order most of the
+    customers at risk (``customers_start``) share and ``top_cohort_share`` its
+    share; above one half, ``cohort_spike`` is True and ``note`` says the rate
+    mostly reflects that cohort's window expiring (a business whose customers
+    all joined in one quarter shows one large churn month W later).
+
     Examples
     --------
     >>> import churnlab as cl
@@ -276,6 +383,13 @@ def order_churn(
         attrs=attrs,
         by_cols=by_cols,
     )
+    states.warm_up(
+        out,
+        first_order=_first_order(ds, as_of),
+        inactivity_days=days,
+        freq=freq,
+    )
+    _flag_cohort_spikes(out, spells, freq=freq, attrs=attrs, by_cols=by_cols)
     out["inactivity_days"] = days
     out.attrs["inactivity_days"] = days
     return out
@@ -616,3 +730,101 @@ def _convention_rows(
     frame["customers_new_lost"] = row["customers_new_lost"].to_numpy()
     frame["customers_reactivated"] = row["customers_reactivated"].to_numpy()
     return frame
+
+
+@share_docs
+def trials(
+    data: DataLike,
+    *,
+    freq: Freq = "M",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """Trial and free-use starts, conversions and non-converters per period.
+
+    Parameters
+    ----------
+    data : Dataset, DataFrame, path or ibis.Table
+        Subscriptions with ``customer_id, start, mrr``, optional ``end`` and
+        ``is_trial``, or a Dataset holding them.
+    {freq}
+    {as_of}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period: ``trial_starts``, ``trial_conversions``,
+        ``trial_non_converters``, ``trial_conversion_rate``.
+
+    Notes
+    -----
+    **Definition.** A subscription row is a trial (or free use) when it is not
+    paid (:func:`churnlab.states.paying`: ``mrr`` zero or ``is_trial`` true).
+    Per customer with a trial row starting before the cutoff: the trial start
+    is the first trial row's start; the customer *converts* in the period of
+    their first paid row's start, if that is at or after the trial start; a
+    *non-converter* is counted in the period their last trial row ends when
+    they never paid before the cutoff. Trial users are never in
+    :func:`customer_churn`, NRR or ARPA.
+
+    **Formula.** ``trial_conversion_rate = trial_conversions / trial_starts`` of
+    the same period (a cohort-free flow ratio; NaN without starts).
+
+    Examples
+    --------
+    >>> import churnlab as cl
+    >>> int(cl.trials(cl.sample_dataset())["trial_starts"].sum())
+    0
+    """
+    freq = periods.check_freq(freq)
+    ds, _by_cols, _attrs, as_of = _setup(
+        data, "subscriptions", by=None, freq=freq, as_of=as_of
+    )
+    subs = ds.subscriptions
+    if "end" not in subs.columns:
+        subs = subs.mutate(end=ibis.null("timestamp"))
+    cut = ibis.literal(periods.cutoff(as_of), "timestamp")
+    subs = subs.filter(subs.start < cut)
+    is_paid = states.paying(subs)
+    trial_rows = subs.filter(~is_paid)
+    per = trial_rows.group_by("customer_id").agg(
+        trial_start=trial_rows.start.min(),
+        trial_end=trial_rows.end.max(),
+        open_trials=trial_rows.end.isnull().sum(),
+    )
+    paid_rows = subs.filter(is_paid)
+    first_paid = paid_rows.group_by("customer_id").agg(first_paid=paid_rows.start.min())
+    frame = engine.execute(per.left_join(first_paid, "customer_id"))
+    cols = ["trial_starts", "trial_conversions", "trial_non_converters"]
+    if frame.empty:
+        out = periods.spine(periods.cutoff(as_of), as_of, freq)[["period"]]
+        for c in cols:
+            out[c] = pd.Series([], dtype="int64")
+        out["trial_conversion_rate"] = pd.Series([], dtype="float64")
+        return out
+    for c in ("trial_start", "trial_end", "first_paid"):
+        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+    converted = frame["first_paid"].notna() & (
+        frame["first_paid"] >= frame["trial_start"]
+    )
+    lost = (
+        frame["first_paid"].isna()
+        & (frame["open_trials"] == 0)
+        & (frame["trial_end"] < periods.cutoff(as_of))
+    )
+    parts = [
+        periods.period_start(frame["trial_start"], freq).rename("period").to_frame(),
+        periods.period_start(frame.loc[converted, "first_paid"], freq)
+        .rename("period")
+        .to_frame(),
+        periods.period_start(frame.loc[lost, "trial_end"], freq)
+        .rename("period")
+        .to_frame(),
+    ]
+    counts = [
+        p.value_counts("period").rename(c) for p, c in zip(parts, cols, strict=True)
+    ]
+    agg = pd.concat(counts, axis=1).reset_index()
+    g = grid(agg, [], freq, as_of, dict.fromkeys(cols, "int64"))
+    out = g[["period", *cols]].copy()
+    out["trial_conversion_rate"] = ratio(out["trial_conversions"], out["trial_starts"])
+    return out

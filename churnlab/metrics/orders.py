@@ -29,7 +29,7 @@ from churnlab import contract, engine, periods, states
 from churnlab._docs import share_docs
 from churnlab._frames import COUNT, attach, grid, ratio, stack
 from churnlab._types import ByLike, DataLike, DateLike, Freq
-from churnlab.metrics.churn import _setup
+from churnlab.metrics.churn import _first_order, _setup
 from churnlab.metrics.revenue import _gross_margin
 
 __all__ = ["order_metrics", "order_revenue", "repeat_rate"]
@@ -160,7 +160,14 @@ def _orders_table(
     out = _finish_orders(g, by_cols)
     if inactivity_days is not None:
         logo = states.logo_counts(g, by_cols)
-        for col in ("customers_start", "customers_churned", "churn_rate"):
+        logo["note"] = ""  # crr is not shown here: only the warm-up note applies
+        states.warm_up(
+            logo,
+            first_order=_first_order(ds, as_of),
+            inactivity_days=inactivity_days,
+            freq=freq,
+        )
+        for col in ("customers_start", "customers_churned", "churn_rate", "note"):
             out[col] = logo[col]
     return out, by_cols
 
@@ -346,7 +353,7 @@ def order_metrics(
     out, by_cols = _orders_table(
         data, by=by, freq=freq, as_of=as_of, inactivity_days=days
     )
-    logo = out[["customers_start", "customers_churned", "churn_rate"]]
+    logo = out[["customers_start", "customers_churned", "churn_rate", "note"]]
     out = out[
         ["period", *by_cols, *_REVENUE_COLUMNS, "customers_repeat", "repeat_rate"]
     ]

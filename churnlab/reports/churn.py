@@ -475,6 +475,15 @@ class ChurnReport:
             if key not in self.row:
                 continue
             value = self.row[key]
+            prefix = {"crr": "crr", "churn_rate": "warm-up"}.get(key)
+            note = "; ".join(
+                n
+                for n in str(self.row.get("note") or "").split("; ")
+                if prefix and n.startswith(prefix)
+            )
+            if note:
+                formula = f"{formula}; note: {note}"
+                name = f"{name} (see note)"
             parts = "–"
             small = False
             if num_col and den_col and num_col in self.row and den_col in self.row:
@@ -683,6 +692,15 @@ class ChurnReport:
         show_figure(ax)
         if self.mode == "subscriptions":
             show_figure(revenue_retention(recent))
+        else:
+            cols = ["period", "customers_start", "customers_churned", "churn_rate"]
+            table = recent[cols + (["note"] if "note" in recent else [])].copy()
+            table["period"] = table["period"].dt.strftime("%Y-%m")
+            show_table(
+                table,
+                kinds={"churn_rate": "pct"},
+                labels={"customers_start": "customers at risk"},
+            )
 
     def by_segment(self) -> None:
         """Show the month's churn per segment, small segments flagged, and its trend."""

@@ -241,6 +241,7 @@ def check_params(
                 "complete."
             )
     if segment is not None:
+        segment = _resolve_segment(dataset, segment)
         dataset = _filter_segment(dataset, segment)
         _check_segment_rows(dataset, report, segment)
     if currency is None:
@@ -296,7 +297,12 @@ def _check_segment_rows(ds: Dataset, report: str, segment: str) -> None:
             )
 
 
-def _filter_segment(ds: Dataset, segment: str) -> Dataset:
+def _resolve_segment(ds: Dataset, segment: str) -> str:
+    """The data's spelling of a typed segment: exact, else case-insensitive.
+
+    ``smb`` finds ``SMB`` when no other segment differs from it only in case;
+    otherwise the error lists the valid values.
+    """
     from churnlab import engine
 
     if ds.customers is None or "segment" not in ds.customers.columns:
@@ -305,10 +311,18 @@ def _filter_segment(ds: Dataset, segment: str) -> Dataset:
         )
     known = engine.execute(ds.customers.select("segment").distinct())["segment"]
     known = sorted(str(v) for v in known.dropna())
-    if segment not in known:
-        raise ParameterError(
-            f"segment={segment!r} is not in the data; segments are {', '.join(known)}."
-        )
+    if segment in known:
+        return segment
+    folded = [k for k in known if k.casefold() == segment.strip().casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise ParameterError(
+        f"segment={segment!r} is not in the data; segments are {', '.join(known)}."
+    )
+
+
+def _filter_segment(ds: Dataset, segment: str) -> Dataset:
+    segment = _resolve_segment(ds, segment)
     ids = ds.customers.filter(ds.customers.segment == segment).select("customer_id")
     tables = {}
     for name, table in ds.tables.items():

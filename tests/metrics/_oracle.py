@@ -11,7 +11,18 @@ import pandas as pd
 from churnlab import periods
 
 
+def _paid(frame: pd.DataFrame) -> pd.DataFrame:
+    """Paying rows only: a zero-MRR or trial row is not a paying customer."""
+    keep = pd.Series(True, index=frame.index)
+    if "mrr" in frame.columns:
+        keep &= frame["mrr"] > 0
+    if "is_trial" in frame.columns:
+        keep &= ~frame["is_trial"].fillna(False).astype(bool)
+    return frame[keep]
+
+
 def _intervals(frame: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    frame = _paid(frame)
     live = frame[
         (frame["start"] < cutoff)
         & (frame["end"].isna() | (frame["end"] > frame["start"]))
@@ -168,6 +179,7 @@ def active_customers(frame: pd.DataFrame, t: pd.Timestamp) -> set:
     :func:`order_spans` of orders). Any consumer's customer count at a boundary
     (sales customer counts, lifetimes at risk, ...) can be checked against it.
     """
+    frame = _paid(frame)
     on = frame[
         (frame["start"] < t)
         & (frame["end"].isna() | (frame["end"] >= t))
@@ -181,6 +193,7 @@ def active_in_period(frame: pd.DataFrame, p: pd.Timestamp, q: pd.Timestamp) -> s
 
     Some non-empty row overlaps the period: start < q and (end null or end > p).
     """
+    frame = _paid(frame)
     on = frame[
         (frame["start"] < q)
         & (frame["end"].isna() | (frame["end"] > p))

@@ -45,6 +45,14 @@ EXPECTED = pd.DataFrame(
         "customers_start": [0, 2, 2, 1],
         "customers_churned": [0, 1, 2, 1],
         "churn_rate": [np.nan, 0.5, 1.0, 1.0],
+        # January ends before one 30-day window after the first order (10 Jan)
+        "note": [
+            "warm-up: less than one inactivity window (30 days) of order history "
+            "(first order 2026-01-10), so churn is not measurable yet",
+            "",
+            "",
+            "",
+        ],
         "lifetime_periods": [np.nan, 2.0, 1.0, 1.0],
         "gross_margin": [1.0] * 4,
         "gross_margin_assumed": [True] * 4,
