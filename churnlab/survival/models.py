@@ -273,7 +273,7 @@ def lifetime_cox(
     --------
     >>> import churnlab as cl
     >>> lt = cl.lifetimes(cl.sample_dataset(), as_of="2026-10-31")
-    >>> cox = cl.lifetime_cox(lt, ["segment"])
+    >>> cox = cl.lifetime_cox(lt, covariates=["segment"])
     >>> cox.hazard_ratios["term"].tolist()
     ['segment=Enterprise', 'segment=Mid-Market']
     >>> bool((cox.hazard_ratios["hazard_ratio"] < 1).all())
