@@ -307,7 +307,12 @@ def test_backend_parity(con):
 
 
 def oracle(subs: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """Span-rule lifetimes in plain Python: merge intervals known at the cutoff."""
+    """Span-rule lifetimes in plain Python: merge intervals known at the cutoff.
+
+    Only paying rows count (MRR above zero): trials and free use are no lifetime.
+    """
+    if "mrr" in subs:
+        subs = subs[subs["mrr"] > 0]
     rows = []
     for cid, group in subs.groupby("customer_id"):
         known = group[group["start"] < cutoff]
