@@ -632,6 +632,7 @@ def test_matrix_properties(frame, freq, as_of):
     else:
         known = frame[
             (frame["start"] < first_unknown)
+            & (frame["mrr"] > 0)  # paying customers only: trials are no cohort
             & ~(
                 frame["end"].notna()
                 & (frame["end"] <= frame["start"])
